@@ -1,0 +1,54 @@
+from django import forms
+
+from .models import CreatorProfile, Guild, GuildMembership, User
+
+
+class ProfileForm(forms.ModelForm):
+    class Meta:
+        model = CreatorProfile
+        fields = ["display_name", "credit_name", "pseudonyms", "isni", "website", "bio"]
+        widgets = {
+            "pseudonyms": forms.Textarea(attrs={"rows": 3}),
+            "bio": forms.Textarea(attrs={"rows": 5}),
+            "isni": forms.TextInput(attrs={"inputmode": "text", "autocomplete": "off"}),
+        }
+
+
+class MembershipClaimForm(forms.Form):
+    guild = forms.ModelChoiceField(queryset=Guild.objects.all(), empty_label="Choose your guild")
+    membership_number = forms.CharField(max_length=64, help_text="As printed on your membership card or letter.")
+
+
+class MembershipDecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[("verify", "Verify"), ("reject", "Reject")], widget=forms.RadioSelect
+    )
+    reason = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Required when rejecting: the creator will read it.",
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("decision") == "reject" and not (data.get("reason") or "").strip():
+            self.add_error("reason", "Say why the claim is rejected: the creator will read it.")
+        return data
+
+
+class GuildForm(forms.ModelForm):
+    class Meta:
+        model = Guild
+        fields = ["name", "slug", "website", "contact_email"]
+
+
+class UserByEmailForm(forms.Form):
+    email = forms.EmailField(help_text="The person must already have an account.")
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip().lower()
+        try:
+            self.user = User.objects.get(email__iexact=email, is_active=True)
+        except User.DoesNotExist:
+            raise forms.ValidationError("No active account uses this address.") from None
+        return email

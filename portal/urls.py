@@ -1,0 +1,22 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from . import views
+
+
+portal_patterns = [
+    path("", views.home, name="home"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("dashboard/staff/", views.staff_dashboard, name="staff-dashboard"),
+    path("dashboard/registry/", views.registry_dashboard, name="registry-dashboard"),
+    path("dashboard/admin/", views.admin_dashboard, name="admin-dashboard"),
+]
+
+urlpatterns = [
+    path("", include((portal_patterns, "portal"))),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include("allauth.urls")),
+    path("", include("accounts.urls")),
+    path("registry/", include("notices.urls")),
+    path("django-admin/", admin.site.urls),
+]

@@ -1,0 +1,93 @@
+"""The top layer: home page, health check and one dashboard per role."""
+
+from http import HTTPStatus
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from accounts import selectors as account_selectors
+from accounts.models import AuditEvent, Guild, GuildMembership, User
+from notices import selectors as notice_selectors
+
+from . import health
+
+
+def home(request):
+    return render(request, "portal/home.html")
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    result = health.report()
+    status = HTTPStatus.OK if result["ok"] else HTTPStatus.SERVICE_UNAVAILABLE
+    return JsonResponse(result, status=status)
+
+
+@login_required
+def dashboard(request):
+    """The creator's dashboard: every signed-in person is a creator first."""
+    user = request.user
+    return render(
+        request,
+        "portal/dashboard.html",
+        {
+            "profile": getattr(user, "creator_profile", None),
+            "memberships": account_selectors.memberships_of(user),
+        },
+    )
+
+
+@login_required
+def staff_dashboard(request):
+    roles = account_selectors.user_roles(request.user)
+    if not roles.is_guild_staff:
+        raise PermissionDenied
+    guilds = account_selectors.staff_guilds(request.user)
+    queue = account_selectors.membership_queue(request.user)
+    return render(
+        request,
+        "portal/staff_dashboard.html",
+        {
+            "guilds": guilds,
+            "queue_count": queue.count(),
+            "oldest_claims": queue[:5],
+            "member_counts": account_selectors.member_counts(guilds),
+        },
+    )
+
+
+@login_required
+def registry_dashboard(request):
+    if not request.user.can_manage_registry:
+        raise PermissionDenied
+    return render(
+        request,
+        "portal/registry_dashboard.html",
+        {
+            "summary": notice_selectors.registry_summary(),
+            "recent_changes": notice_selectors.registry_changes()[:10],
+        },
+    )
+
+
+@login_required
+def admin_dashboard(request):
+    if not request.user.is_superuser:
+        raise PermissionDenied
+    return render(
+        request,
+        "portal/admin_dashboard.html",
+        {
+            "guild_count": Guild.objects.count(),
+            "user_count": User.objects.count(),
+            "pending_claims": GuildMembership.objects.filter(
+                status=GuildMembership.Status.CLAIMED
+            ).count(),
+            "recent_events": AuditEvent.objects.select_related("actor")[:15],
+        },
+    )
