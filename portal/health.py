@@ -25,7 +25,7 @@ def check_database() -> dict:
 
 
 def check_broker() -> dict:
-    from portal.celery import app
+    from kombu import Connection
 
     url = settings.CELERY_BROKER_URL
     if url.startswith("filesystem://"):
@@ -33,7 +33,7 @@ def check_broker() -> dict:
         ok = folder.is_dir() and os.access(folder, os.W_OK)
         return {"ok": ok, "transport": "filesystem"} | ({} if ok else {"error": "folder not writable"})
     try:
-        with app.connection_for_write() as conn:
+        with Connection(url, connect_timeout=2) as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
     except Exception as exc:
         return {"ok": False, "transport": url.split(":", 1)[0], "error": exc.__class__.__name__}

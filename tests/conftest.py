@@ -1,0 +1,167 @@
+"""Shared fixtures: personas and the test environment.
+
+Personas (as in healthchecks' tests): ``creator`` is a verified member of the Writers' Guild;
+``other_creator`` is a verified member of the Musicians' Union; ``guild_staff`` is staff of the
+Writers' Guild; ``other_guild_staff`` of the Musicians' Union; ``registry_manager`` edits the
+AI-developer registry; ``superuser`` runs the site.
+"""
+
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.core.cache import cache
+
+from portal.celery import app as celery_app
+
+from . import factories
+from .services import SMTPServer, WorkerProcess
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache(django_db_setup, django_db_blocker):
+    """The cache is shared by every process (DB cache, or Redis in CI): start each test clean,
+    so allauth's rate-limit counters and the worker heartbeat do not leak between tests."""
+    with django_db_blocker.unblock():
+        cache.clear()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def broker_env(tmp_path_factory):
+    """Tasks run in-process (eager) unless a test starts a real worker (``celery_worker``).
+
+    The run gets a queue of its own, and on the embedded default a broker folder of its own,
+    so a ``make run`` worker on the same machine never takes the tests' messages.
+    """
+    conf = celery_app.conf
+    conf.task_always_eager = True
+    conf.task_eager_propagates = True
+    queue = f"test-{uuid.uuid4().hex[:10]}"
+    conf.task_default_queue = queue
+    env = {"CELERY_QUEUE": queue, "CELERY_BROKER_URL": django_settings.CELERY_BROKER_URL}
+    if django_settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        folder = tmp_path_factory.mktemp("broker")
+        conf.broker_transport_options = {
+            **conf.broker_transport_options,
+            "data_folder_in": str(folder),
+            "data_folder_out": str(folder),
+        }
+        env["CELERY_BROKER_FOLDER"] = str(folder)
+    return env
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server (aiosmtpd) on 127.0.0.1; Django in this process sends to it."""
+    server = SMTPServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def celery_worker(transactional_db, broker_env, tmp_path, smtp_server):
+    """A real ``celery worker`` process on the test database, sending mail to ``smtp_server``.
+
+    While it runs, tasks in this process are published to the broker instead of run eagerly.
+    """
+    worker = WorkerProcess(
+        broker_env,
+        extra_env={"EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(smtp_server.port)},
+        log_path=tmp_path / "worker.log",
+    )
+    celery_app.conf.task_always_eager = False
+    try:
+        yield worker.start()
+    finally:
+        celery_app.conf.task_always_eager = True
+        worker.stop()
+
+
+@pytest.fixture
+def wggb(db):
+    return factories.GuildFactory(name="Writers' Guild of Great Britain", slug="wggb")
+
+
+@pytest.fixture
+def mu(db):
+    return factories.GuildFactory(name="Musicians' Union", slug="mu")
+
+
+def _creator(guild, name, email):
+    profile = factories.CreatorProfileFactory(
+        user__email=email, display_name=name, credit_name=name
+    )
+    factories.MembershipFactory(user=profile.user, guild=guild, verified=True)
+    return profile.user
+
+
+@pytest.fixture
+def creator(wggb):
+    return _creator(wggb, "Alice Author", "alice@example.org")
+
+
+@pytest.fixture
+def other_creator(mu):
+    return _creator(mu, "Bob Bassist", "bob@example.org")
+
+
+@pytest.fixture
+def guild_staff(wggb):
+    user = factories.UserFactory(email="staff@wggb.example")
+    factories.StaffAppointmentFactory(user=user, guild=wggb)
+    return user
+
+
+@pytest.fixture
+def other_guild_staff(mu):
+    user = factories.UserFactory(email="staff@mu.example")
+    factories.StaffAppointmentFactory(user=user, guild=mu)
+    return user
+
+
+@pytest.fixture
+def registry_manager(db):
+    return factories.UserFactory(email="registry@example.org", is_registry_manager=True)
+
+
+@pytest.fixture
+def superuser(db):
+    return factories.UserFactory(email="root@example.org", is_superuser=True, is_staff=True)
+
+
+@pytest.fixture
+def charlie(db):
+    """A signed-in person with no guild, no role and nothing of her own."""
+    return factories.UserFactory(email="charlie@example.org")
+
+
+def _chromium_path() -> str | None:
+    import os
+
+    path = os.environ.get("CHROMIUM") or "/usr/bin/chromium"
+    return path if Path(path).exists() or shutil.which(path) else None
+
+
+CHROMIUM = _chromium_path()
+
+
+def pytest_report_header(config):
+    if CHROMIUM:
+        return f"browser tests: Chromium at {CHROMIUM}"
+    return "browser tests: SKIPPED — no Chromium at /usr/bin/chromium (set CHROMIUM or apt-get install chromium)"
+
+
+def pytest_collection_modifyitems(config, items):
+    if CHROMIUM:
+        return
+    skip = pytest.mark.skip(reason="no Chromium installed (set CHROMIUM or apt-get install chromium)")
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
