@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from . import selectors, services
-from .access import membership_for_staff, require_superuser
+from .access import membership_for_staff, superuser_required
 from .forms import (
     GuildForm,
     MembershipClaimForm,
@@ -109,9 +109,8 @@ def membership_decide(request, pk: int):
 # --- Superusers: guilds, appointments, roles --------------------------------------------------------
 
 
-@login_required
+@superuser_required
 def guild_list(request):
-    require_superuser(request.user)
     return render(
         request,
         "accounts/guild_list.html",
@@ -119,10 +118,9 @@ def guild_list(request):
     )
 
 
-@login_required
+@superuser_required
 @reauthentication_required(allow_get=True)
 def guild_edit(request, slug: str | None = None):
-    require_superuser(request.user)
     guild = get_object_or_404(Guild, slug=slug) if slug else None
     form = GuildForm(request.POST or None, instance=guild)
     if request.method == "POST" and form.is_valid():
@@ -138,9 +136,8 @@ def guild_edit(request, slug: str | None = None):
     return render(request, "accounts/guild_form.html", {"form": form, "guild": guild})
 
 
-@login_required
+@superuser_required
 def guild_detail(request, slug: str):
-    require_superuser(request.user)
     guild = get_object_or_404(Guild, slug=slug)
     appointments = GuildStaffAppointment.objects.filter(guild=guild).select_related(
         "user", "appointed_by", "revoked_by"
@@ -152,11 +149,10 @@ def guild_detail(request, slug: str):
     )
 
 
-@login_required
+@superuser_required
 @reauthentication_required
 @require_POST
 def staff_appoint(request, slug: str):
-    require_superuser(request.user)
     guild = get_object_or_404(Guild, slug=slug)
     form = UserByEmailForm(request.POST)
     if form.is_valid():
@@ -171,20 +167,18 @@ def staff_appoint(request, slug: str):
     return redirect("accounts:guild-detail", slug=guild.slug)
 
 
-@login_required
+@superuser_required
 @reauthentication_required
 @require_POST
 def staff_revoke(request, slug: str, pk: int):
-    require_superuser(request.user)
     appointment = get_object_or_404(GuildStaffAppointment, pk=pk, guild__slug=slug)
     services.staff_revoke(actor=request.user, appointment=appointment)
     messages.success(request, f"{appointment.user.email} is no longer staff of {appointment.guild.name}.")
     return redirect("accounts:guild-detail", slug=slug)
 
 
-@login_required
+@superuser_required
 def role_list(request):
-    require_superuser(request.user)
     return render(
         request,
         "accounts/roles.html",
@@ -198,11 +192,10 @@ def role_list(request):
     )
 
 
-@login_required
+@superuser_required
 @reauthentication_required
 @require_POST
 def registry_manager_set(request):
-    require_superuser(request.user)
     grant = request.POST.get("grant") == "1"
     form = UserByEmailForm(request.POST)
     if form.is_valid():

@@ -52,6 +52,7 @@ def broker_env(tmp_path_factory):
             **conf.broker_transport_options,
             "data_folder_in": str(folder),
             "data_folder_out": str(folder),
+            "control_folder": str(folder / "control"),
         }
         env["CELERY_BROKER_FOLDER"] = str(folder)
     return env
@@ -165,3 +166,17 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "browser" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture
+def sign_in():
+    """Sign in through allauth's real form, so the session records a fresh authentication
+    (``force_login`` does not, and sensitive actions then ask to re-authenticate)."""
+    from django.urls import reverse
+
+    def _sign_in(client, user, password=factories.PASSWORD):
+        response = client.post(reverse("account_login"), {"login": user.email, "password": password})
+        assert response.status_code == 302, response.content[:2000]
+        return response
+
+    return _sign_in
