@@ -1,17 +1,34 @@
 from django import forms
 
-from .models import CreatorProfile, Guild, GuildMembership, User
+from .models import CreatorProfile, Guild, User
+from .validators import normalise_isni, validate_isni
 
 
 class ProfileForm(forms.ModelForm):
+    # Wider than the stored 16 characters: people type ISNIs with spaces or hyphens.
+    isni = forms.CharField(
+        label="ISNI",
+        max_length=40,
+        required=False,
+        help_text=CreatorProfile._meta.get_field("isni").help_text,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
     class Meta:
         model = CreatorProfile
         fields = ["display_name", "credit_name", "pseudonyms", "isni", "website", "bio"]
         widgets = {
             "pseudonyms": forms.Textarea(attrs={"rows": 3}),
             "bio": forms.Textarea(attrs={"rows": 5}),
-            "isni": forms.TextInput(attrs={"inputmode": "text", "autocomplete": "off"}),
         }
+
+
+    def clean_isni(self):
+        value = self.cleaned_data["isni"]
+        if not value.strip():
+            return ""
+        validate_isni(value)
+        return normalise_isni(value)
 
 
 class MembershipClaimForm(forms.Form):

@@ -26,6 +26,12 @@ def _media_root(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """PBKDF2's deliberate slowness (~0.2 s a password) is a cost only tests pay many times."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache(django_db_setup, django_db_blocker):
     """The cache is shared by every process (DB cache, or Redis in CI): start each test clean,
     so allauth's rate-limit counters and the worker heartbeat do not leak between tests."""
@@ -169,14 +175,19 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture
-def sign_in():
-    """Sign in through allauth's real form, so the session records a fresh authentication
-    (``force_login`` does not, and sensitive actions then ask to re-authenticate)."""
+def sign_in(client):
+    """Sign ``user`` in and, unless told otherwise, re-enter her password as allauth asks
+    before a sensitive action, so the session holds a recent re-authentication (allauth counts
+    only an explicit re-authentication as recent, not the sign-in itself)."""
     from django.urls import reverse
 
-    def _sign_in(client, user, password=factories.PASSWORD):
-        response = client.post(reverse("account_login"), {"login": user.email, "password": password})
-        assert response.status_code == 302, response.content[:2000]
-        return response
+    def _sign_in(user, *, reauthenticate: bool = True):
+        client.force_login(user)
+        if reauthenticate:
+            response = client.post(
+                reverse("account_reauthenticate"), {"password": factories.PASSWORD}
+            )
+            assert response.status_code == 302, "re-authentication with the password failed"
+        return client
 
     return _sign_in

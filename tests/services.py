@@ -143,7 +143,7 @@ class WorkerProcess:
 
     def stop(self):
         if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
+            os.killpg(self.process.pid, signal.SIGQUIT)  # cold shutdown: the test is over
             try:
                 self.process.wait(15)
             except subprocess.TimeoutExpired:

@@ -98,7 +98,7 @@ def test_a_decided_claim_is_no_longer_in_the_queue_or_decidable(client, guild_st
 
 
 def test_superuser_appoints_staff_after_signing_in(client, superuser, wggb, charlie, sign_in):
-    sign_in(client, superuser)
+    sign_in(superuser)
     response = client.post(reverse("accounts:staff-appoint", args=[wggb.slug]), {"email": charlie.email})
     assert response.status_code == HTTPStatus.FOUND
     assert GuildStaffAppointment.objects.active().filter(user=charlie, guild=wggb).exists()
@@ -114,7 +114,7 @@ def test_role_change_asks_a_stale_session_to_reauthenticate(client, superuser, w
 
 
 def test_appointing_an_unknown_address_changes_nothing(client, superuser, wggb, sign_in):
-    sign_in(client, superuser)
+    sign_in(superuser)
     client.post(reverse("accounts:staff-appoint", args=[wggb.slug]), {"email": "nobody@example.org"})
     response = client.get(reverse("accounts:guild-detail", args=[wggb.slug]))
     assert "No active account uses this address." in response.content.decode()
@@ -122,7 +122,7 @@ def test_appointing_an_unknown_address_changes_nothing(client, superuser, wggb, 
 
 
 def test_superuser_grants_and_revokes_registry_manager(client, superuser, charlie, sign_in):
-    sign_in(client, superuser)
+    sign_in(superuser)
     url = reverse("accounts:registry-manager-set")
     client.post(url, {"email": charlie.email, "grant": "1"})
     charlie.refresh_from_db()
@@ -134,7 +134,7 @@ def test_superuser_grants_and_revokes_registry_manager(client, superuser, charli
 
 
 def test_superuser_creates_a_guild_and_bad_slug_is_refused(client, superuser, sign_in):
-    sign_in(client, superuser)
+    sign_in(superuser)
     url = reverse("accounts:guild-create")
     response = client.post(url, {"name": "Poets' Circle", "slug": "not a slug!"})
     assert response.status_code == HTTPStatus.OK

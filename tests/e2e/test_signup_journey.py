@@ -1,0 +1,84 @@
+"""A new creator, in a real browser on a phone-sized screen: signs up, follows the link in the
+verification email actually sent over SMTP, signs in, fills in her profile and claims her
+guild membership — and every page she sees passes an accessibility audit."""
+
+import re
+
+import pytest
+
+from accounts.models import CreatorProfile, GuildMembership
+from tests.services import wait_for
+
+PASSWORD = "a long and private pass phrase 2026"
+
+
+@pytest.fixture
+def smtp_mail(settings, smtp_server):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = smtp_server.port
+    settings.EMAIL_USE_TLS = False
+    return smtp_server
+
+
+def test_new_creator_signs_up_verifies_signs_in_and_claims_membership(
+    live_server, page, audit, smtp_mail, wggb
+):
+    page.goto(live_server.url + "/")
+    audit(page)
+    page.get_by_role("link", name=re.compile("sign up", re.I)).first.click()
+    audit(page)
+    page.get_by_label(re.compile("^email", re.I)).fill("nora@example.org")
+    page.get_by_label(re.compile("^password$", re.I)).fill(PASSWORD)
+    page.get_by_label(re.compile("password \\(again\\)", re.I)).fill(PASSWORD)
+    page.get_by_role("button", name=re.compile("sign up", re.I)).click()
+    page.wait_for_url(re.compile("confirm-email"))
+    audit(page)
+
+    message = wait_for(lambda: smtp_mail.messages, what="the verification email")[0]
+    assert message["To"] == "nora@example.org"
+    link = re.search(r"https?://\S+/accounts/confirm-email/\S+/", message.get_body(("plain",)).get_content()).group(0)
+    page.goto(link)
+    audit(page)
+    page.get_by_role("button", name=re.compile("confirm", re.I)).click()
+    # Confirming signs her in (ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION) — sign out and back in,
+    # as she would on another day.
+    page.wait_for_url(re.compile("/dashboard/"))
+    audit(page)
+    page.get_by_role("button", name=re.compile("sign out", re.I)).first.click()
+    if "logout" in page.url:
+        audit(page)
+        page.get_by_role("button", name=re.compile("sign out", re.I)).last.click()
+    page.goto(live_server.url + "/accounts/login/")
+    audit(page)
+    page.get_by_label(re.compile("^email", re.I)).fill("nora@example.org")
+    page.get_by_label(re.compile("^password", re.I)).fill(PASSWORD)
+    page.get_by_role("button", name=re.compile("sign in", re.I)).click()
+    page.wait_for_url(re.compile("/dashboard/"))
+
+    page.get_by_role("link", name=re.compile("^profile$", re.I)).first.click()
+    audit(page)
+    page.get_by_label(re.compile("credit name", re.I)).fill("Nora N. Novelist")
+    page.get_by_label(re.compile("ISNI", re.I)).fill("0000 0001 2103 2684")  # a typo
+    page.get_by_role("button", name=re.compile("save", re.I)).click()
+    error = page.get_by_text(re.compile("check digit does not match"))
+    assert error.is_visible()
+    audit(page)
+    page.get_by_label(re.compile("ISNI", re.I)).fill("0000 0001 2103 2683")
+    page.get_by_role("button", name=re.compile("save", re.I)).click()
+    page.get_by_text("Your profile is saved.").wait_for()
+
+    page.goto(live_server.url + "/me/memberships/claim/")
+    audit(page)
+    page.get_by_label(re.compile("guild", re.I)).select_option(label=wggb.name)
+    page.get_by_label(re.compile("membership number", re.I)).fill("WG-2026-17")
+    page.get_by_role("button", name=re.compile("claim", re.I)).click()
+    page.wait_for_url(re.compile("/dashboard/"))
+    assert page.get_by_text("Awaiting verification").first.is_visible()
+    audit(page)
+
+    assert CreatorProfile.objects.get(user__email="nora@example.org").credit_name == "Nora N. Novelist"
+    claim = GuildMembership.objects.get(user__email="nora@example.org")
+    assert (claim.guild, claim.status, claim.membership_number) == (wggb, "claimed", "WG-2026-17")
+    assert not page.console_errors, page.console_errors  # e.g. CSP violations
+    assert len(audit.pages) >= 9
