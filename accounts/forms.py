@@ -1,7 +1,17 @@
 from django import forms
+from django.core.exceptions import ValidationError
 
 from .models import CreatorProfile, Guild, User
 from .validators import normalise_isni, validate_isni
+
+
+def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Show a service's ``ValidationError`` on the form: per field where it names one."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
 
 
 class ProfileForm(forms.ModelForm):
@@ -22,7 +32,6 @@ class ProfileForm(forms.ModelForm):
             "bio": forms.Textarea(attrs={"rows": 5}),
         }
 
-
     def clean_isni(self):
         value = self.cleaned_data["isni"]
         if not value.strip():
@@ -33,7 +42,9 @@ class ProfileForm(forms.ModelForm):
 
 class MembershipClaimForm(forms.Form):
     guild = forms.ModelChoiceField(queryset=Guild.objects.all(), empty_label="Choose your guild")
-    membership_number = forms.CharField(max_length=64, help_text="As printed on your membership card or letter.")
+    membership_number = forms.CharField(
+        max_length=64, help_text="As printed on your membership card or letter."
+    )
 
 
 class MembershipDecisionForm(forms.Form):

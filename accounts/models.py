@@ -88,7 +88,9 @@ class CreatorProfile(models.Model):
         max_length=16,
         blank=True,
         validators=[validate_isni],
-        help_text="Your International Standard Name Identifier: 16 characters, e.g. 0000 0001 2103 2683.",
+        help_text=(
+            "Your International Standard Name Identifier: 16 characters, e.g. 0000 0001 2103 2683."
+        ),
     )
     website = models.URLField(blank=True, max_length=500)
     bio = models.TextField("short bio", blank=True, max_length=2000)

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from .models import Guild, GuildMembership, GuildStaffAppointment, User
 
@@ -44,7 +44,7 @@ def staff_guilds(user: User) -> QuerySet[Guild]:
 
 
 def membership_queue(user: User) -> QuerySet[GuildMembership]:
-    """Claims awaiting a decision in the guilds ``user`` is staff of (never her own), oldest first."""
+    """Claims awaiting a decision in ``user``'s guilds (never her own), oldest first."""
     return (
         GuildMembership.objects.filter(
             status=GuildMembership.Status.CLAIMED,
@@ -66,16 +66,15 @@ def verified_guilds(user: User) -> QuerySet[Guild]:
     )
 
 
-def member_counts(guilds) -> dict[int, dict[str, int]]:
-    """{guild_id: {status: count}} in one query."""
-    from django.db.models import Count
+def with_member_counts(guilds: QuerySet[Guild]) -> QuerySet[Guild]:
+    """Each guild annotated with ``verified_count``, ``claimed_count`` and ``rejected_count``."""
+    status = GuildMembership.Status
 
-    counts: dict[int, dict[str, int]] = {}
-    rows = (
-        GuildMembership.objects.filter(guild__in=guilds)
-        .values("guild_id", "status")
-        .annotate(n=Count("pk"))
+    def count(value):
+        return Count("memberships", filter=Q(memberships__status=value))
+
+    return guilds.annotate(
+        verified_count=count(status.VERIFIED),
+        claimed_count=count(status.CLAIMED),
+        rejected_count=count(status.REJECTED),
     )
-    for row in rows:
-        counts.setdefault(row["guild_id"], {})[row["status"]] = row["n"]
-    return counts

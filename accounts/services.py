@@ -19,8 +19,10 @@ from .models import (
 
 
 def _jsonable(data: dict) -> dict:
-    return {key: (value if isinstance(value, (str, int, float, bool, type(None))) else str(value))
-            for key, value in data.items()}
+    return {
+        key: (value if isinstance(value, (str, int, float, bool, type(None))) else str(value))
+        for key, value in data.items()
+    }
 
 
 def audit_record(
@@ -46,7 +48,7 @@ def audit_record(
     )
 
 
-# --- Creator profile -----------------------------------------------------------------------------
+# --- Creator profile ------------------------------------------------------------------------------
 
 PROFILE_FIELDS = ["display_name", "credit_name", "pseudonyms", "isni", "website", "bio"]
 
@@ -73,7 +75,7 @@ def profile_update(*, actor: User, profile: CreatorProfile, **fields) -> Creator
     return profile
 
 
-# --- Guild membership ----------------------------------------------------------------------------
+# --- Guild membership -----------------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -88,9 +90,7 @@ def membership_claim(*, user: User, guild: Guild, membership_number: str) -> Gui
         raise ValidationError({"membership_number": "Give your membership number."})
     existing = GuildMembership.objects.select_for_update().filter(user=user, guild=guild).first()
     if existing and existing.status != GuildMembership.Status.REJECTED:
-        raise ValidationError(
-            {"guild": f"You have already claimed membership of {guild.name}."}
-        )
+        raise ValidationError({"guild": f"You have already claimed membership of {guild.name}."})
     if existing:
         before = model_to_dict(existing, fields=["membership_number", "status", "reason"])
         existing.membership_number = membership_number
@@ -135,8 +135,10 @@ def membership_decide(
     *, actor: User, membership: GuildMembership, verify: bool, reason: str = ""
 ) -> GuildMembership:
     """Guild staff verify or reject a claim of membership of *their* guild, never their own."""
-    membership = GuildMembership.objects.select_for_update().select_related("guild", "user").get(
-        pk=membership.pk
+    membership = (
+        GuildMembership.objects.select_for_update()
+        .select_related("guild", "user")
+        .get(pk=membership.pk)
     )
     if not is_guild_staff(actor, membership.guild):
         raise PermissionDenied("Only this guild's staff decide its membership claims.")
@@ -146,7 +148,9 @@ def membership_decide(
         raise ValidationError("This claim has already been decided.")
     reason = reason.strip()
     if not verify and not reason:
-        raise ValidationError({"reason": "Say why the claim is rejected: the creator will read it."})
+        raise ValidationError(
+            {"reason": "Say why the claim is rejected: the creator will read it."}
+        )
     membership.status = (
         GuildMembership.Status.VERIFIED if verify else GuildMembership.Status.REJECTED
     )
@@ -180,7 +184,7 @@ def mail_url(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
-# --- Guilds, staff appointments and roles (superusers) ---------------------------------------------
+# --- Guilds, staff appointments and roles (superusers) --------------------------------------------
 
 GUILD_FIELDS = ["name", "slug", "website", "contact_email"]
 
@@ -195,7 +199,9 @@ def guild_save(*, actor: User, guild: Guild | None = None, **fields) -> Guild:
     _require_superuser(actor)
     creating = guild is None or guild.pk is None
     guild = guild or Guild()
-    before = None if creating else model_to_dict(Guild.objects.get(pk=guild.pk), fields=GUILD_FIELDS)
+    before = (
+        None if creating else model_to_dict(Guild.objects.get(pk=guild.pk), fields=GUILD_FIELDS)
+    )
     for name, value in fields.items():
         if name not in GUILD_FIELDS:
             raise TypeError(f"unknown guild field {name!r}")

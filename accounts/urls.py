@@ -14,7 +14,11 @@ urlpatterns = [
     path("manage/guilds/<slug:slug>/", views.guild_detail, name="guild-detail"),
     path("manage/guilds/<slug:slug>/edit/", views.guild_edit, name="guild-edit"),
     path("manage/guilds/<slug:slug>/staff/", views.staff_appoint, name="staff-appoint"),
-    path("manage/guilds/<slug:slug>/staff/<int:pk>/revoke/", views.staff_revoke, name="staff-revoke"),
+    path(
+        "manage/guilds/<slug:slug>/staff/<int:pk>/revoke/", views.staff_revoke, name="staff-revoke"
+    ),
     path("manage/roles/", views.role_list, name="roles"),
-    path("manage/roles/registry-managers/", views.registry_manager_set, name="registry-manager-set"),
+    path(
+        "manage/roles/registry-managers/", views.registry_manager_set, name="registry-manager-set"
+    ),
 ]

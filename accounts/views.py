@@ -15,19 +15,11 @@ from .forms import (
     MembershipDecisionForm,
     ProfileForm,
     UserByEmailForm,
+    add_service_errors,
 )
 from .models import AuditEvent, Guild, GuildStaffAppointment, User
 
-
-def _apply_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
-
-
-# --- Creator -------------------------------------------------------------------------------------
+# --- Creator --------------------------------------------------------------------------------------
 
 
 @login_required
@@ -38,7 +30,7 @@ def profile_edit(request):
         try:
             services.profile_update(actor=request.user, profile=profile, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, "Your profile is saved.")
             return redirect("accounts:profile")
@@ -56,7 +48,7 @@ def membership_claim(request):
                 membership_number=form.cleaned_data["membership_number"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -70,7 +62,7 @@ def membership_claim(request):
     )
 
 
-# --- Guild staff ---------------------------------------------------------------------------------
+# --- Guild staff ----------------------------------------------------------------------------------
 
 
 @login_required
@@ -94,7 +86,7 @@ def membership_decide(request, pk: int):
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"Decision recorded for {membership.user.label}.")
             return redirect("accounts:membership-queue")
@@ -106,7 +98,7 @@ def membership_decide(request, pk: int):
     )
 
 
-# --- Superusers: guilds, appointments, roles --------------------------------------------------------
+# --- Superusers: guilds, appointments, roles ------------------------------------------------------
 
 
 @superuser_required
@@ -114,7 +106,7 @@ def guild_list(request):
     return render(
         request,
         "accounts/guild_list.html",
-        {"guilds": Guild.objects.all(), "counts": selectors.member_counts(Guild.objects.all())},
+        {"guilds": selectors.with_member_counts(Guild.objects.all())},
     )
 
 
@@ -129,7 +121,7 @@ def guild_edit(request, slug: str | None = None):
                 actor=request.user, guild=guild or Guild(), **form.cleaned_data
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"{guild.name} is saved.")
             return redirect("accounts:guild-detail", slug=guild.slug)
@@ -173,7 +165,9 @@ def staff_appoint(request, slug: str):
 def staff_revoke(request, slug: str, pk: int):
     appointment = get_object_or_404(GuildStaffAppointment, pk=pk, guild__slug=slug)
     services.staff_revoke(actor=request.user, appointment=appointment)
-    messages.success(request, f"{appointment.user.email} is no longer staff of {appointment.guild.name}.")
+    messages.success(
+        request, f"{appointment.user.email} is no longer staff of {appointment.guild.name}."
+    )
     return redirect("accounts:guild-detail", slug=slug)
 
 

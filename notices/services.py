@@ -115,9 +115,7 @@ def developer_update(*, actor: User, developer: AIDeveloper, **fields) -> AIDeve
     if before == after:
         return developer
     _save_developer(developer)
-    audit_record(
-        actor=actor, action="developer.update", obj=developer, before=before, after=after
-    )
+    audit_record(actor=actor, action="developer.update", obj=developer, before=before, after=after)
     return developer
 
 
@@ -252,8 +250,12 @@ def contact_add(
         actor=actor,
         action="contact.add",
         obj=contact,
-        after={"developer": developer.name, "email": email, "label": label,
-               "state": "awaiting confirmation"},
+        after={
+            "developer": developer.name,
+            "email": email,
+            "label": label,
+            "state": "awaiting confirmation",
+        },
     )
     _send_confirmation(actor=actor, contact=contact)
     return contact

@@ -16,19 +16,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from accounts.forms import add_service_errors
 from accounts.selectors import user_roles
 
 from . import selectors, services
 from .forms import ContactForm, DeveloperForm
 from .models import AIDeveloper, DeveloperContact
-
-
-def _apply_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 def reader_required(view):
@@ -102,7 +95,7 @@ def developer_create(request):
         try:
             developer = services.developer_create(actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request, f"{developer.name} is in the registry. Add a notice contact next."
@@ -123,7 +116,7 @@ def developer_edit(request, slug: str):
                 actor=request.user, developer=developer, **form.cleaned_data
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"{developer.name} is saved.")
             return redirect(developer)
@@ -145,7 +138,7 @@ def contact_add(request, slug: str):
                 actor=request.user, developer=developer, **form.cleaned_data
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -176,9 +169,7 @@ def contact_resend(request, slug: str, pk: int):
 def contact_remove(request, slug: str, pk: int):
     contact = _contact(slug, pk)
     services.contact_remove(actor=request.user, contact=contact)
-    messages.success(
-        request, f"{contact.email} is removed: no more notices go to it."
-    )
+    messages.success(request, f"{contact.email} is removed: no more notices go to it.")
     return redirect(contact.developer)
 
 

@@ -31,7 +31,9 @@ def check_broker() -> dict:
     if url.startswith("filesystem://"):
         folder = settings.CELERY_BROKER_FOLDER
         ok = folder.is_dir() and os.access(folder, os.W_OK)
-        return {"ok": ok, "transport": "filesystem"} | ({} if ok else {"error": "folder not writable"})
+        return {"ok": ok, "transport": "filesystem"} | (
+            {} if ok else {"error": "folder not writable"}
+        )
     try:
         with Connection(url, connect_timeout=2) as conn:
             conn.ensure_connection(max_retries=1, timeout=2)

@@ -3,7 +3,6 @@ from django.urls import include, path
 
 from . import views
 
-
 portal_patterns = [
     path("", views.home, name="home"),
     path("dashboard/", views.dashboard, name="dashboard"),

@@ -47,7 +47,7 @@ def staff_dashboard(request):
     roles = account_selectors.user_roles(request.user)
     if not roles.is_guild_staff:
         raise PermissionDenied
-    guilds = account_selectors.staff_guilds(request.user)
+    guilds = account_selectors.with_member_counts(account_selectors.staff_guilds(request.user))
     queue = account_selectors.membership_queue(request.user)
     return render(
         request,
@@ -56,7 +56,6 @@ def staff_dashboard(request):
             "guilds": guilds,
             "queue_count": queue.count(),
             "oldest_claims": queue[:5],
-            "member_counts": account_selectors.member_counts(guilds),
         },
     )
 

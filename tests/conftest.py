@@ -162,13 +162,18 @@ CHROMIUM = _chromium_path()
 def pytest_report_header(config):
     if CHROMIUM:
         return f"browser tests: Chromium at {CHROMIUM}"
-    return "browser tests: SKIPPED — no Chromium at /usr/bin/chromium (set CHROMIUM or apt-get install chromium)"
+    return (
+        "browser tests: SKIPPED — no Chromium at /usr/bin/chromium "
+        "(set CHROMIUM or apt-get install chromium)"
+    )
 
 
 def pytest_collection_modifyitems(config, items):
     if CHROMIUM:
         return
-    skip = pytest.mark.skip(reason="no Chromium installed (set CHROMIUM or apt-get install chromium)")
+    skip = pytest.mark.skip(
+        reason="no Chromium installed (set CHROMIUM or apt-get install chromium)"
+    )
     for item in items:
         if "browser" in item.keywords:
             item.add_marker(skip)

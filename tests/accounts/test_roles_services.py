@@ -48,8 +48,14 @@ def test_registry_manager_role_grant_is_recorded(superuser):
 
 
 def test_guild_edit_records_before_and_after(superuser, wggb):
-    services.guild_save(actor=superuser, guild=wggb, name="Writers' Guild", slug="wggb",
-                        website="https://example.org", contact_email="")
+    services.guild_save(
+        actor=superuser,
+        guild=wggb,
+        name="Writers' Guild",
+        slug="wggb",
+        website="https://example.org",
+        contact_email="",
+    )
     event = AuditEvent.objects.get(action="guild.update")
     assert event.before["name"] == "Writers' Guild of Great Britain"
     assert event.after["name"] == "Writers' Guild"

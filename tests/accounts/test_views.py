@@ -11,8 +11,14 @@ def test_creator_edits_her_profile(client, creator):
     client.force_login(creator)
     response = client.post(
         reverse("accounts:profile"),
-        {"display_name": "Alice A.", "credit_name": "Alice Author", "pseudonyms": "A. A.\nAnon",
-         "isni": "0000 0001 2103 2683", "website": "https://alice.example", "bio": "Poet."},
+        {
+            "display_name": "Alice A.",
+            "credit_name": "Alice Author",
+            "pseudonyms": "A. A.\nAnon",
+            "isni": "0000 0001 2103 2683",
+            "website": "https://alice.example",
+            "bio": "Poet.",
+        },
     )
     assert response.status_code == HTTPStatus.FOUND
     profile = CreatorProfile.objects.get(user=creator)
@@ -24,7 +30,9 @@ def test_creator_edits_her_profile(client, creator):
 
 def test_bad_isni_is_explained_next_to_the_field_and_nothing_changes(client, creator):
     client.force_login(creator)
-    response = client.post(reverse("accounts:profile"), {"display_name": "Changed", "isni": "0000 0001 2103 2684"})
+    response = client.post(
+        reverse("accounts:profile"), {"display_name": "Changed", "isni": "0000 0001 2103 2684"}
+    )
     assert response.status_code == HTTPStatus.OK
     assert "check digit does not match" in response.content.decode()
     assert 'aria-invalid="true"' in response.content.decode()
@@ -33,7 +41,10 @@ def test_bad_isni_is_explained_next_to_the_field_and_nothing_changes(client, cre
 
 def test_html_in_a_profile_is_shown_as_text(client, creator):
     client.force_login(creator)
-    client.post(reverse("accounts:profile"), {"display_name": "<script>alert(1)</script>", "credit_name": "x"})
+    client.post(
+        reverse("accounts:profile"),
+        {"display_name": "<script>alert(1)</script>", "credit_name": "x"},
+    )
     page = client.get(reverse("portal:dashboard")).content.decode()
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
@@ -47,7 +58,9 @@ def test_profile_page_creates_an_empty_profile_for_a_new_account(client, charlie
 
 def test_creator_claims_membership_and_sees_it_pending(client, charlie, mu):
     client.force_login(charlie)
-    response = client.post(reverse("accounts:membership-claim"), {"guild": mu.pk, "membership_number": "MU-1"})
+    response = client.post(
+        reverse("accounts:membership-claim"), {"guild": mu.pk, "membership_number": "MU-1"}
+    )
     assert response.status_code == HTTPStatus.FOUND
     assert GuildMembership.objects.get(user=charlie).status == "claimed"
     page = client.get(reverse("portal:dashboard")).content.decode()
@@ -56,7 +69,9 @@ def test_creator_claims_membership_and_sees_it_pending(client, charlie, mu):
 
 def test_claiming_the_same_guild_twice_shows_an_error(client, creator, wggb):
     client.force_login(creator)
-    response = client.post(reverse("accounts:membership-claim"), {"guild": wggb.pk, "membership_number": "X"})
+    response = client.post(
+        reverse("accounts:membership-claim"), {"guild": wggb.pk, "membership_number": "X"}
+    )
     assert response.status_code == HTTPStatus.OK
     assert "already claimed" in response.content.decode()
     assert GuildMembership.objects.filter(user=creator).count() == 1
@@ -64,7 +79,9 @@ def test_claiming_the_same_guild_twice_shows_an_error(client, creator, wggb):
 
 def test_claim_of_an_unknown_guild_is_refused(client, charlie):
     client.force_login(charlie)
-    response = client.post(reverse("accounts:membership-claim"), {"guild": 99999, "membership_number": "X"})
+    response = client.post(
+        reverse("accounts:membership-claim"), {"guild": 99999, "membership_number": "X"}
+    )
     assert response.status_code == HTTPStatus.OK
     assert not GuildMembership.objects.filter(user=charlie).exists()
 
@@ -99,7 +116,9 @@ def test_a_decided_claim_is_no_longer_in_the_queue_or_decidable(client, guild_st
 
 def test_superuser_appoints_staff_after_signing_in(client, superuser, wggb, charlie, sign_in):
     sign_in(superuser)
-    response = client.post(reverse("accounts:staff-appoint", args=[wggb.slug]), {"email": charlie.email})
+    response = client.post(
+        reverse("accounts:staff-appoint", args=[wggb.slug]), {"email": charlie.email}
+    )
     assert response.status_code == HTTPStatus.FOUND
     assert GuildStaffAppointment.objects.active().filter(user=charlie, guild=wggb).exists()
     assert AuditEvent.objects.filter(action="staff.appoint", actor=superuser).exists()
@@ -107,7 +126,9 @@ def test_superuser_appoints_staff_after_signing_in(client, superuser, wggb, char
 
 def test_role_change_asks_a_stale_session_to_reauthenticate(client, superuser, wggb, charlie):
     client.force_login(superuser)  # no record of a recent sign-in
-    response = client.post(reverse("accounts:staff-appoint", args=[wggb.slug]), {"email": charlie.email})
+    response = client.post(
+        reverse("accounts:staff-appoint", args=[wggb.slug]), {"email": charlie.email}
+    )
     assert response.status_code == HTTPStatus.FOUND
     assert response["Location"].startswith(reverse("account_reauthenticate"))
     assert not GuildStaffAppointment.objects.filter(user=charlie).exists()
@@ -115,7 +136,9 @@ def test_role_change_asks_a_stale_session_to_reauthenticate(client, superuser, w
 
 def test_appointing_an_unknown_address_changes_nothing(client, superuser, wggb, sign_in):
     sign_in(superuser)
-    client.post(reverse("accounts:staff-appoint", args=[wggb.slug]), {"email": "nobody@example.org"})
+    client.post(
+        reverse("accounts:staff-appoint", args=[wggb.slug]), {"email": "nobody@example.org"}
+    )
     response = client.get(reverse("accounts:guild-detail", args=[wggb.slug]))
     assert "No active account uses this address." in response.content.decode()
     assert not GuildStaffAppointment.objects.filter(guild=wggb).exists()
@@ -144,7 +167,9 @@ def test_superuser_creates_a_guild_and_bad_slug_is_refused(client, superuser, si
 
 
 @pytest.mark.parametrize("count", [3, 30])
-def test_staff_queue_query_count_does_not_grow(client, guild_staff, wggb, count, django_assert_max_num_queries):
+def test_staff_queue_query_count_does_not_grow(
+    client, guild_staff, wggb, count, django_assert_max_num_queries
+):
     for _ in range(count):
         factories.MembershipFactory(guild=wggb, user=factories.CreatorProfileFactory().user)
     client.force_login(guild_staff)

@@ -37,7 +37,9 @@ def test_new_creator_signs_up_verifies_signs_in_and_claims_membership(
 
     message = wait_for(lambda: smtp_mail.messages, what="the verification email")[0]
     assert message["To"] == "nora@example.org"
-    link = re.search(r"https?://\S+/accounts/confirm-email/\S+/", message.get_body(("plain",)).get_content()).group(0)
+    link = re.search(
+        r"https?://\S+/accounts/confirm-email/\S+/", message.get_body(("plain",)).get_content()
+    ).group(0)
     page.goto(link)
     audit(page)
     page.get_by_role("button", name=re.compile("confirm", re.I)).click()
@@ -77,7 +79,9 @@ def test_new_creator_signs_up_verifies_signs_in_and_claims_membership(
     assert page.get_by_text("Awaiting verification").first.is_visible()
     audit(page)
 
-    assert CreatorProfile.objects.get(user__email="nora@example.org").credit_name == "Nora N. Novelist"
+    assert (
+        CreatorProfile.objects.get(user__email="nora@example.org").credit_name == "Nora N. Novelist"
+    )
     claim = GuildMembership.objects.get(user__email="nora@example.org")
     assert (claim.guild, claim.status, claim.membership_number) == (wggb, "claimed", "WG-2026-17")
     assert not page.console_errors, page.console_errors  # e.g. CSP violations

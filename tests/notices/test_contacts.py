@@ -88,9 +88,7 @@ def test_a_malformed_address_is_refused(manager_client, developer):
     assert not DeveloperContact.objects.exists()
 
 
-def test_a_removed_address_can_be_added_again_and_must_be_confirmed_anew(
-    manager_client, developer
-):
+def test_a_removed_address_can_be_added_again_and_must_be_confirmed_anew(manager_client, developer):
     old = factories.DeveloperContactFactory(developer=developer, email="legal@example-ai.example")
     manager_client.post(reverse("notices:contact-remove", args=[developer.slug, old.pk]))
 

@@ -10,14 +10,23 @@ from django.urls import reverse
 from tests import factories
 
 OK, FORBIDDEN, NOT_FOUND, LOGIN = HTTPStatus.OK, HTTPStatus.FORBIDDEN, HTTPStatus.NOT_FOUND, "login"
-PERSONAS = ["anonymous", "creator", "other_creator", "guild_staff", "other_guild_staff",
-            "registry_manager", "superuser"]
+PERSONAS = [
+    "anonymous",
+    "creator",
+    "other_creator",
+    "guild_staff",
+    "other_guild_staff",
+    "registry_manager",
+    "superuser",
+]
 
 
 @pytest.fixture
 def pending_claim(wggb):
     """Dora's claim of Writers' Guild membership, awaiting its staff."""
-    profile = factories.CreatorProfileFactory(display_name="Dora Draft", user__email="dora@example.org")
+    profile = factories.CreatorProfileFactory(
+        display_name="Dora Draft", user__email="dora@example.org"
+    )
     return factories.MembershipFactory(user=profile.user, guild=wggb, membership_number="WG-555")
 
 
@@ -60,12 +69,22 @@ def test_page_access(client, request, view, persona, creator, other_creator):
 
 @pytest.mark.parametrize(
     ("persona", "expected"),
-    [("anonymous", LOGIN), ("creator", NOT_FOUND), ("other_creator", NOT_FOUND),
-     ("guild_staff", OK), ("other_guild_staff", NOT_FOUND), ("registry_manager", NOT_FOUND),
-     ("superuser", NOT_FOUND)],
+    [
+        ("anonymous", LOGIN),
+        ("creator", NOT_FOUND),
+        ("other_creator", NOT_FOUND),
+        ("guild_staff", OK),
+        ("other_guild_staff", NOT_FOUND),
+        ("registry_manager", NOT_FOUND),
+        ("superuser", NOT_FOUND),
+    ],
 )
-def test_membership_claim_is_decided_only_by_its_guilds_staff(client, request, persona, expected, pending_claim):
-    response = _get(client, request, persona, reverse("accounts:membership-decide", args=[pending_claim.pk]))
+def test_membership_claim_is_decided_only_by_its_guilds_staff(
+    client, request, persona, expected, pending_claim
+):
+    response = _get(
+        client, request, persona, reverse("accounts:membership-decide", args=[pending_claim.pk])
+    )
     _check(response, expected)
     if expected == OK:
         assert b"WG-555" in response.content
@@ -74,12 +93,18 @@ def test_membership_claim_is_decided_only_by_its_guilds_staff(client, request, p
 @pytest.mark.parametrize("view", ["accounts:guild-detail", "accounts:guild-edit"])
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_guild_management_pages_are_for_superusers(client, request, persona, view, wggb):
-    expected = [LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK][PERSONAS.index(persona)]
+    expected = [LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK][
+        PERSONAS.index(persona)
+    ]
     _check(_get(client, request, persona, reverse(view, args=[wggb.slug])), expected)
 
 
-@pytest.mark.parametrize("persona", ["creator", "guild_staff", "other_guild_staff", "registry_manager"])
-def test_role_changes_by_post_are_refused_to_non_superusers(client, request, persona, wggb, charlie):
+@pytest.mark.parametrize(
+    "persona", ["creator", "guild_staff", "other_guild_staff", "registry_manager"]
+)
+def test_role_changes_by_post_are_refused_to_non_superusers(
+    client, request, persona, wggb, charlie
+):
     client.force_login(request.getfixturevalue(persona))
     posts = [
         (reverse("accounts:staff-appoint", args=[wggb.slug]), {"email": charlie.email}),

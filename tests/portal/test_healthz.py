@@ -62,4 +62,8 @@ def test_healthz_reports_an_unreachable_redis_broker(client, db, url, settings):
     health.heartbeat_write()
     response = client.get(url)
     assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
-    assert response.json()["broker"] == {"ok": False, "transport": "redis", "error": "OperationalError"}
+    assert response.json()["broker"] == {
+        "ok": False,
+        "transport": "redis",
+        "error": "OperationalError",
+    }

@@ -15,10 +15,18 @@ PRODUCTION = {
 
 
 def manage(*args, env):
-    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    }
     return subprocess.run(
         [sys.executable, "manage.py", *args],
-        cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -46,7 +54,11 @@ def test_env_example_documents_every_variable_the_settings_read():
     import re
 
     settings_source = (ROOT / "portal" / "settings.py").read_text()
-    read = set(re.findall(r'(?:env|env_bool|env_int|env_float|env_list|require)\(\s*"([A-Z_]+)"', settings_source))
+    read = set(
+        re.findall(
+            r'(?:env|env_bool|env_int|env_float|env_list|require)\(\s*"([A-Z_]+)"', settings_source
+        )
+    )
     documented = set(re.findall(r"^#?\s*([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.M))
     assert read, "no variables found: the pattern is out of date"
     assert read - documented == set()

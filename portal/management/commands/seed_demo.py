@@ -22,9 +22,19 @@ GUILDS = [
 ]
 
 DEVELOPERS = [
-    ("Example AI Labs", "example-ai-labs", "ExampleBot\nExampleBot-Training", "legal@example-ai.demo.example"),
+    (
+        "Example AI Labs",
+        "example-ai-labs",
+        "ExampleBot\nExampleBot-Training",
+        "legal@example-ai.demo.example",
+    ),
     ("Sample Models Ltd", "sample-models", "SampleCrawler", "optout@sample-models.demo.example"),
-    ("Demo Generative Inc.", "demo-generative", "DemoGenBot", "notices@demo-generative.demo.example"),
+    (
+        "Demo Generative Inc.",
+        "demo-generative",
+        "DemoGenBot",
+        "notices@demo-generative.demo.example",
+    ),
 ]
 
 
@@ -65,7 +75,11 @@ class Command(BaseCommand):
         for name, slug, website in GUILDS:
             guilds[slug], _ = Guild.objects.get_or_create(
                 slug=slug,
-                defaults={"name": name, "website": website, "contact_email": f"{slug}@demo.example"},
+                defaults={
+                    "name": name,
+                    "website": website,
+                    "contact_email": f"{slug}@demo.example",
+                },
             )
         admin = self.user("admin@demo.example", superuser=True)
         now = timezone.now()
@@ -73,8 +87,14 @@ class Command(BaseCommand):
         staff_wggb = self.user("staff.wggb@demo.example", name="Wendy Staff")
         staff_mu = self.user("staff.mu@demo.example", name="Martin Staff")
         for user, slug in [(staff_wggb, "wggb"), (staff_mu, "mu")]:
-            if not GuildStaffAppointment.objects.active().filter(user=user, guild=guilds[slug]).exists():
-                GuildStaffAppointment.objects.create(user=user, guild=guilds[slug], appointed_by=admin)
+            if (
+                not GuildStaffAppointment.objects.active()
+                .filter(user=user, guild=guilds[slug])
+                .exists()
+            ):
+                GuildStaffAppointment.objects.create(
+                    user=user, guild=guilds[slug], appointed_by=admin
+                )
 
         ada = self.user("ada@demo.example", name="Ada Quill", credit="Ada Quill")
         CreatorProfile.objects.filter(user=ada, bio="").update(
