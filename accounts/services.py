@@ -48,7 +48,7 @@ def audit_record(
     )
 
 
-# --- Creator profile ------------------------------------------------------------------------------
+# --- Creator profile ---------------------------------------------------------------------------
 
 PROFILE_FIELDS = ["display_name", "credit_name", "pseudonyms", "isni", "website", "bio"]
 
@@ -75,7 +75,7 @@ def profile_update(*, actor: User, profile: CreatorProfile, **fields) -> Creator
     return profile
 
 
-# --- Guild membership -----------------------------------------------------------------------------
+# --- Guild membership --------------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -184,7 +184,7 @@ def mail_url(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
-# --- Guilds, staff appointments and roles (superusers) --------------------------------------------
+# --- Guilds, staff appointments and roles (superusers) -----------------------------------------
 
 GUILD_FIELDS = ["name", "slug", "website", "contact_email"]
 

@@ -19,7 +19,7 @@ from .forms import (
 )
 from .models import AuditEvent, Guild, GuildStaffAppointment, User
 
-# --- Creator --------------------------------------------------------------------------------------
+# --- Creator ------------------------------------------------------------------------------------
 
 
 @login_required
@@ -62,7 +62,7 @@ def membership_claim(request):
     )
 
 
-# --- Guild staff ----------------------------------------------------------------------------------
+# --- Guild staff -------------------------------------------------------------------------------
 
 
 @login_required
@@ -98,7 +98,7 @@ def membership_decide(request, pk: int):
     )
 
 
-# --- Superusers: guilds, appointments, roles ------------------------------------------------------
+# --- Superusers: guilds, appointments, roles ---------------------------------------------------
 
 
 @superuser_required

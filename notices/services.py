@@ -40,7 +40,7 @@ def _require_manager(actor: User) -> None:
         raise PermissionDenied("Only registry managers and superusers edit the registry.")
 
 
-# --- Developers ----------------------------------------------------------------------------------
+# --- Developers --------------------------------------------------------------------------------
 
 
 def _normalise_user_agents(value: str) -> str:
@@ -119,7 +119,7 @@ def developer_update(*, actor: User, developer: AIDeveloper, **fields) -> AIDeve
     return developer
 
 
-# --- Contacts and their confirmation -------------------------------------------------------------
+# --- Contacts and their confirmation -----------------------------------------------------------
 
 
 def contact_token_make(*, contact: DeveloperContact) -> str:

@@ -58,7 +58,7 @@ def _contact(slug: str, pk: int) -> DeveloperContact:
     )
 
 
-# --- Reading -------------------------------------------------------------------------------------
+# --- Reading -----------------------------------------------------------------------------------
 
 
 @reader_required
@@ -173,7 +173,7 @@ def contact_remove(request, slug: str, pk: int):
     return redirect(contact.developer)
 
 
-# --- The link sent to a new contact (anyone) -----------------------------------------------------
+# --- The link sent to a new contact (anyone) ---------------------------------------------------
 
 
 def _link_invalid(request, exc: services.ContactLinkError):

@@ -9,6 +9,7 @@ This module imports no app of the project.
 """
 
 import os
+import tempfile
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -81,6 +82,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "accounts",
     "notices",
+    "works",
     "portal",
 ]
 
@@ -118,7 +120,7 @@ TEMPLATES = [
     }
 ]
 
-# --- Database -------------------------------------------------------------------------------
+# --- Database -----------------------------------------------------------------------------------
 # Embedded default: one SQLite file shared by gunicorn, the worker and beat. WAL lets readers
 # and a writer work side by side; IMMEDIATE transactions take the write lock up front (no
 # "database is locked" on lock upgrade); the busy timeout makes writers queue instead of fail.
@@ -144,8 +146,9 @@ else:
                     "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA busy_timeout=20000;"
                 ),
             },
-            # A file, not ":memory:", so a real worker process can share the test database.
-            "TEST": {"NAME": str(VAR_DIR / "test-db.sqlite3")},
+            # A file, not ":memory:", so a real worker process can share the test database;
+            # one per test run, so two runs on one machine never share it.
+            "TEST": {"NAME": str(Path(tempfile.gettempdir()) / f"portal-test-{os.getpid()}.db")},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -169,7 +172,7 @@ else:
         }
     }
 
-# --- Auth and django-allauth ----------------------------------------------------------------
+# --- Auth and django-allauth --------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
@@ -206,7 +209,7 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = SITE_NAME
 REGISTRY_CONTACT_CONFIRM_MAX_AGE = env_int("REGISTRY_CONTACT_CONFIRM_MAX_AGE", 7 * 24 * 3600)
 
-# --- Email ------------------------------------------------------------------------------------
+# --- Email --------------------------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Creator Consent Portal <no-reply@portal.example>")
 SERVER_EMAIL = env("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 EMAIL_HOST = env("EMAIL_HOST")
@@ -222,7 +225,7 @@ else:
     EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
 
-# --- Celery -----------------------------------------------------------------------------------
+# --- Celery -------------------------------------------------------------------------------------
 # Embedded default: kombu's filesystem transport (a folder is the queue). The broker only wakes
 # workers; anything that must not be lost lives in the database first.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", "filesystem://")
@@ -265,6 +268,10 @@ HEARTBEAT_PERIOD = env_float("HEARTBEAT_PERIOD", 60.0)
 HEARTBEAT_MAX_AGE = env_float("HEARTBEAT_MAX_AGE", 180.0)
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "portal.tasks.heartbeat", "schedule": HEARTBEAT_PERIOD},
+    "works-files-sweep": {
+        "task": "works.tasks.work_files_sweep",
+        "schedule": env_float("WORKS_SWEEP_PERIOD", 120.0),
+    },
 }
 
 # --- Static files and uploads -------------------------------------------------------------------
@@ -288,7 +295,29 @@ if DEBUG:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns when it is missing
 FORMS_URLFIELD_ASSUME_HTTPS = True
 
-# --- Security -------------------------------------------------------------------------------------
+# --- Works: uploads -----------------------------------------------------------------------------
+MB = 1024 * 1024
+# Size limits per family, enforced while the upload streams in (not after).
+WORKS_MAX_BYTES = {
+    "image": env_int("WORKS_MAX_IMAGE_MB", 100) * MB,
+    "text": env_int("WORKS_MAX_TEXT_MB", 100) * MB,
+    "audio": env_int("WORKS_MAX_AUDIO_MB", 1024) * MB,
+    "video": env_int("WORKS_MAX_VIDEO_MB", 1024) * MB,
+}
+WORKS_EVIDENCE_MAX_BYTES = env_int("WORKS_EVIDENCE_MAX_MB", 20) * MB
+WORKS_IMAGE_MAX_PIXELS = env_int("WORKS_IMAGE_MAX_PIXELS", 150_000_000)  # checked before decoding
+WORKS_STORAGE_QUOTA = env_int("WORKS_STORAGE_QUOTA_MB", 20 * 1024) * MB  # per creator
+WORKS_UPLOADS_PER_HOUR = env_int("WORKS_UPLOADS_PER_HOUR", 200)  # per creator
+WORKS_THUMBNAIL_SIZE = env_int("WORKS_THUMBNAIL_SIZE", 480)
+# A file still "processing" this long after upload is queued again by the beat sweep (its
+# broker message may have been lost): the database, not the broker, says what is left to do.
+WORKS_PROCESSING_RETRY_AFTER = env_int("WORKS_PROCESSING_RETRY_AFTER", 300)
+# …and refused, with a message, if it still is after this (a file the worker keeps failing on).
+WORKS_PROCESSING_GIVE_UP_AFTER = env_int("WORKS_PROCESSING_GIVE_UP_AFTER", 24 * 3600)
+FILE_UPLOAD_TEMP_DIR = env("FILE_UPLOAD_TEMP_DIR") or None
+FILE_UPLOAD_PERMISSIONS = 0o640
+
+# --- Security -----------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
@@ -323,7 +352,7 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# --- Internationalisation ------------------------------------------------------------------------
+# --- Internationalisation -----------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env("TIME_ZONE", "Europe/London")
 USE_I18N = True

@@ -17,5 +17,6 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
     path("registry/", include("notices.urls")),
+    path("", include("works.urls")),
     path("django-admin/", admin.site.urls),
 ]

@@ -73,14 +73,18 @@ def smtp_server():
 
 
 @pytest.fixture
-def celery_worker(transactional_db, broker_env, tmp_path, smtp_server):
+def celery_worker(transactional_db, broker_env, tmp_path, smtp_server, settings):
     """A real ``celery worker`` process on the test database, sending mail to ``smtp_server``.
 
     While it runs, tasks in this process are published to the broker instead of run eagerly.
     """
     worker = WorkerProcess(
         broker_env,
-        extra_env={"EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(smtp_server.port)},
+        extra_env={
+            "EMAIL_HOST": "127.0.0.1",
+            "EMAIL_PORT": str(smtp_server.port),
+            "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        },
         log_path=tmp_path / "worker.log",
     )
     celery_app.conf.task_always_eager = False

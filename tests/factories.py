@@ -83,3 +83,22 @@ class DeveloperContactFactory(factory.django.DjangoModelFactory):
     developer = factory.SubFactory(AIDeveloperFactory)
     email = factory.Sequence(lambda n: f"legal{n}@developer.example")
     confirmed_at = factory.LazyFunction(timezone.now)
+
+
+class WorkFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "works.Work"
+
+    owner = factory.SubFactory(UserFactory)
+    title = factory.Sequence(lambda n: f"Work number {n}")
+    kind = "book"
+    year = 2020
+
+
+class WorkIdentifierFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "works.WorkIdentifier"
+
+    work = factory.SubFactory(WorkFactory)
+    scheme = "url"
+    value = factory.Sequence(lambda n: f"https://example.org/works/{n}")

@@ -31,7 +31,7 @@ def _developer_form(developer, **changes):
     return {k: v for k, v in data.items() if v is not None}
 
 
-# --- Reading -------------------------------------------------------------------------------------
+# --- Reading -----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("persona", ["guild_staff", "registry_manager", "superuser"])
@@ -152,7 +152,7 @@ def test_detail_page_queries_do_not_grow_with_contacts(
     assert response.content.decode().count("Removed a notice contact") == 30
 
 
-# --- Creating and editing ------------------------------------------------------------------------
+# --- Creating and editing ----------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("persona", ["registry_manager", "superuser"])

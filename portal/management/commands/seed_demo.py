@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.models import CreatorProfile, Guild, GuildMembership, GuildStaffAppointment, User
 from notices.models import AIDeveloper, DeveloperContact
+from works.models import Work, WorkIdentifier
 
 PASSWORD = "demo-portal-2026"
 
@@ -36,6 +37,69 @@ DEVELOPERS = [
         "notices@demo-generative.demo.example",
     ),
 ]
+
+
+# (owner, title, kind, year, identifiers, claim) — identifiers already normalised.
+CATALOGUE = [
+    (
+        "ada",
+        "The Lighthouse Keeper's Daughter",
+        "book",
+        2019,
+        [("isbn", "9780306406157"), ("url", "https://ada-quill.demo.example/books/lighthouse")],
+        "verified",
+    ),
+    ("ada", "Salt and Signal", "book", 2022, [("isbn", "9783161484100")], "verified"),
+    (
+        "ada",
+        "Harbour Lights (screenplay)",
+        "script",
+        2023,
+        [("url", "https://ada-quill.demo.example/scripts/harbour-lights")],
+        "pending",
+    ),
+    (
+        "ada",
+        "Low Tide",
+        "poem",
+        2021,
+        [("url", "https://poetry.demo.example/low-tide")],
+        "self_declared",
+    ),
+    (
+        "ada",
+        "Why Writers Need a Say in AI",
+        "article",
+        2024,
+        [("doi", "10.1000/182"), ("url", "https://news.demo.example/opinion/writers-ai")],
+        "self_declared",
+    ),
+    ("ada", "Fog Over Portland Bill", "photograph", 2020, [], "self_declared"),
+    ("ben", "Northern Lines", "composition", 2018, [("iswc", "T0345246801")], "self_declared"),
+    (
+        "ben",
+        "Northern Lines (studio recording)",
+        "recording",
+        2018,
+        [("isrc", "GBAYE0601498")],
+        "self_declared",
+    ),
+    ("ben", "Night Bus Home", "recording", 2021, [("isrc", "USRC17607839")], "self_declared"),
+    (
+        "ben",
+        "Live at the Corn Exchange",
+        "performance",
+        2022,
+        [("url", "https://video.demo.example/ben-strings-corn-exchange")],
+        "self_declared",
+    ),
+    ("ben", "Session Notes", "video", 2023, [], "self_declared"),
+    ("ben", "Album Cover: Northern Lines", "artwork", 2018, [], "self_declared"),
+]
+IMAGES = {
+    "Fog Over Portland Bill": (1600, 1067, 7),
+    "Album Cover: Northern Lines": (1200, 1200, 11),
+}
 
 
 class Command(BaseCommand):
@@ -117,6 +181,8 @@ class Command(BaseCommand):
             user=ben, guild=guilds["mu"], defaults={"membership_number": "MU-77310"}
         )
 
+        self.catalogue({"ada": ada, "ben": ben}, staff_wggb, now)
+
         for name, slug, agents, email in DEVELOPERS:
             developer, _ = AIDeveloper.objects.get_or_create(
                 slug=slug,
@@ -132,3 +198,53 @@ class Command(BaseCommand):
                 removed_at=None,
                 defaults={"label": "Legal", "added_by": admin, "confirmed_at": now},
             )
+
+    def catalogue(self, owners, verifier, now):
+        from works import services
+
+        for owner_key, title, kind, year, identifiers, claim in CATALOGUE:
+            owner = owners[owner_key]
+            if Work.objects.filter(owner=owner, title=title).exists():
+                continue
+            grouped: dict[str, list[str]] = {}
+            for scheme, value in identifiers:
+                grouped.setdefault(scheme, []).append(value)
+            work = services.work_create(
+                owner=owner, title=title, kind=kind, year=year, identifiers=grouped
+            )
+            if title in IMAGES:
+                self.attach_demo_image(work, *IMAGES[title])
+            if claim in ("pending", "verified"):
+                Work.objects.filter(pk=work.pk).update(claim_requested_at=now)
+            if claim == "verified":
+                Work.objects.filter(pk=work.pk).update(
+                    claim_state=Work.Claim.VERIFIED, claim_decided_by=verifier, claim_decided_at=now
+                )
+        assert WorkIdentifier.objects.exists()
+
+    def attach_demo_image(self, work, width, height, seed):
+        """A generated picture (gradients and shapes), uploaded through the real pipeline."""
+        import random
+        import tempfile
+
+        from django.core.files.uploadedfile import TemporaryUploadedFile
+        from PIL import Image, ImageDraw
+
+        from works import services
+
+        rng = random.Random(seed)
+        image = Image.linear_gradient("L").resize((width, height)).convert("RGB")
+        draw = ImageDraw.Draw(image)
+        for _ in range(24):
+            x, y = rng.randrange(width), rng.randrange(height)
+            r = rng.randrange(20, max(21, width // 5))
+            colour = tuple(rng.randrange(256) for _ in range(3))
+            draw.ellipse((x - r, y - r, x + r, y + r), fill=colour)
+        with tempfile.NamedTemporaryFile(suffix=".jpg") as handle:
+            image.save(handle, "JPEG", quality=88)
+            size = handle.tell()
+            upload = TemporaryUploadedFile(f"{work.title}.jpg", "image/jpeg", size, None)
+            with open(handle.name, "rb") as source:
+                upload.write(source.read())
+            upload.seek(0)
+            services.work_file_attach(actor=work.owner, work=work, upload=upload)

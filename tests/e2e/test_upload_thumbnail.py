@@ -1,0 +1,41 @@
+"""A creator, in a real browser, registers a photograph by uploading it; the page shows the
+work as processing while a real Celery worker fingerprints it, then the thumbnail appears
+without her reloading the page (htmx polling)."""
+
+import re
+
+import pytest
+
+from tests.works import files
+from works.models import WorkFile
+
+pytestmark = pytest.mark.worker
+
+
+def test_uploaded_photo_shows_processing_then_its_thumbnail(
+    live_server, celery_worker, page, audit, creator, tmp_path
+):
+    from tests.factories import PASSWORD
+
+    photo = files.make_jpeg(tmp_path / "lighthouse.jpg", size=(3000, 2000), seed=4)
+    page.goto(live_server.url + "/accounts/login/")
+    page.get_by_label(re.compile("^email", re.I)).fill(creator.email)
+    page.get_by_label(re.compile("^password", re.I)).fill(PASSWORD)
+    page.get_by_role("button", name=re.compile("sign in", re.I)).click()
+    page.wait_for_url(re.compile("/dashboard/"))
+
+    page.goto(live_server.url + "/works/new/")
+    audit(page)
+    page.get_by_label(re.compile("^title", re.I)).fill("Lighthouse at dusk")
+    page.get_by_label(re.compile("^kind", re.I)).select_option("photograph")
+    page.get_by_label(re.compile("^file", re.I)).set_input_files(str(photo))
+    page.get_by_role("button", name=re.compile("register", re.I)).click()
+    page.wait_for_url(re.compile("/works/[^/]+/$"))
+    audit(page)
+
+    thumbnail = page.get_by_role("img", name=re.compile("thumbnail of lighthouse at dusk", re.I))
+    thumbnail.wait_for(timeout=30_000)  # no reload: the panel polls until the worker is done
+    assert page.evaluate("img => img.naturalWidth", thumbnail.element_handle()) == 480
+    assert WorkFile.objects.get().status == WorkFile.Status.READY
+    audit(page)
+    assert not page.console_errors, page.console_errors

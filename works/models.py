@@ -1,0 +1,235 @@
+import secrets
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+
+def new_public_id() -> str:
+    """16 URL-safe characters from 96 random bits: unguessable, unlike the primary key."""
+    return secrets.token_urlsafe(12)
+
+
+class Work(models.Model):
+    class Kind(models.TextChoices):
+        BOOK = "book", "Book"
+        ARTICLE = "article", "Article or journalism"
+        SCRIPT = "script", "Screenplay or script"
+        POEM = "poem", "Poem"
+        ARTWORK = "artwork", "Image or artwork"
+        PHOTOGRAPH = "photograph", "Photograph"
+        COMPOSITION = "composition", "Music composition"
+        RECORDING = "recording", "Sound recording"
+        PERFORMANCE = "performance", "Performance"
+        VIDEO = "video", "Video"
+        OTHER = "other", "Other"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        ARCHIVED = "archived", "Archived"
+
+    class Claim(models.TextChoices):
+        SELF_DECLARED = "self_declared", "Self-declared"
+        VERIFIED = "verified", "Verified"
+        REJECTED = "rejected", "Rejected"
+
+    public_id = models.CharField(max_length=24, unique=True, default=new_public_id, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="works"
+    )
+    title = models.CharField(max_length=300)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    year = models.PositiveSmallIntegerField(null=True, blank=True)
+    description = models.TextField(blank=True, max_length=5000)
+    co_creators = models.TextField(
+        "co-creators",
+        blank=True,
+        max_length=1000,
+        help_text="Anyone who made this work with you, and their part (one per line).",
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+
+    claim_state = models.CharField(
+        max_length=16, choices=Claim.choices, default=Claim.SELF_DECLARED
+    )
+    claim_requested_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the creator asked for her claim to be verified."
+    )
+    claim_decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    claim_decided_at = models.DateTimeField(null=True, blank=True)
+    claim_reason = models.TextField(blank=True)
+
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["owner", "status", "-created_at"]),
+            models.Index(fields=["owner", "title"]),
+            models.Index(
+                fields=["claim_requested_at"],
+                condition=Q(claim_state="self_declared", claim_requested_at__isnull=False),
+                name="work_claim_queue",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(claim_state="self_declared") | Q(claim_decided_at__isnull=False),
+                name="work_claim_decision_has_time",
+            )
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("works:detail", args=[self.public_id])
+
+    def get_public_url(self):
+        return reverse("works:public", args=[self.public_id])
+
+    def clean(self):
+        this_year = timezone.now().year
+        if self.year is not None and not (1000 <= self.year <= this_year + 1):
+            raise ValidationError({"year": f"Give a year between 1000 and {this_year + 1}."})
+        if self.title and not self.title.strip():
+            raise ValidationError({"title": "Give the work a title."})
+
+    @property
+    def is_archived(self) -> bool:
+        return self.status == self.Status.ARCHIVED
+
+    @property
+    def claim_pending(self) -> bool:
+        return self.claim_state == self.Claim.SELF_DECLARED and self.claim_requested_at is not None
+
+
+class WorkIdentifier(models.Model):
+    class Scheme(models.TextChoices):
+        ISBN = "isbn", "ISBN"
+        ISRC = "isrc", "ISRC"
+        ISWC = "iswc", "ISWC"
+        DOI = "doi", "DOI"
+        URL = "url", "URL"
+
+    work = models.ForeignKey(Work, on_delete=models.CASCADE, related_name="identifiers")
+    scheme = models.CharField(max_length=8, choices=Scheme.choices)
+    value = models.CharField(max_length=2000, help_text="Normalised (see works/identifiers.py).")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["scheme", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["work", "scheme", "value"], name="identifier_once_per_work"
+            )
+        ]
+        indexes = [models.Index(fields=["scheme", "value"])]
+
+    def __str__(self):
+        return f"{self.get_scheme_display()} {self.display}"
+
+    @property
+    def display(self) -> str:
+        from .identifiers import display
+
+        return display(self.scheme, self.value)
+
+
+def _private_path(prefix: str, instance, filename: str) -> str:
+    # Never the uploader's file name: a random name under the owner's folder, with the
+    # extension of the type we detected from the content.
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"{prefix}/{instance.work.owner_id}/{uuid.uuid4().hex}.{ext}"
+
+
+def original_path(instance, filename):
+    return _private_path("originals", instance, filename)
+
+
+def thumbnail_path(instance, filename):
+    return _private_path("thumbnails", instance, filename)
+
+
+def evidence_path(instance, filename):
+    return _private_path("evidence", instance, filename)
+
+
+class WorkFile(models.Model):
+    """The uploaded file of a work. Originals are private: only the owner and the staff
+    verifying her claim download them, through an access-checked view."""
+
+    class Status(models.TextChoices):
+        PROCESSING = "processing", "Processing"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Refused"
+
+    work = models.OneToOneField(Work, on_delete=models.CASCADE, related_name="file")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PROCESSING)
+    original = models.FileField(upload_to=original_path, max_length=300, blank=True)
+    original_name = models.CharField(max_length=255)
+    size = models.BigIntegerField()
+    sha256 = models.CharField(max_length=64, blank=True, db_index=True)
+    family = models.CharField(max_length=8)
+    format = models.CharField(max_length=8)
+    mime = models.CharField(max_length=100)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    phash = models.BigIntegerField(
+        null=True, blank=True, help_text="64-bit DCT perceptual hash, stored signed."
+    )
+    thumbnail = models.FileField(upload_to=thumbnail_path, max_length=300, blank=True)
+    error = models.TextField(blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["uploaded_at"], condition=Q(status="processing"), name="workfile_processing"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.original_name} ({self.get_status_display()})"
+
+    @property
+    def is_image(self) -> bool:
+        return self.family == "image"
+
+
+class ClaimEvidence(models.Model):
+    """What a creator shows to have her claim verified: a file, a link, or a statement."""
+
+    work = models.ForeignKey(Work, on_delete=models.CASCADE, related_name="evidence")
+    file = models.FileField(upload_to=evidence_path, max_length=300, blank=True)
+    file_name = models.CharField(max_length=255, blank=True)
+    file_mime = models.CharField(max_length=100, blank=True)
+    url = models.URLField(max_length=2000, blank=True)
+    statement = models.TextField(blank=True, max_length=5000)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["added_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(file="") | ~Q(url="") | ~Q(statement=""),
+                name="evidence_not_empty",
+            )
+        ]
+
+    def __str__(self):
+        return self.file_name or self.url or self.statement[:60]

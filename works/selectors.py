@@ -1,0 +1,65 @@
+"""Reads about works."""
+
+from django.db.models import Q, QuerySet
+
+from accounts.models import User
+
+from .access import reviewable_by
+from .identifiers import SCHEMES, normalise
+from .models import Work, WorkIdentifier
+
+SORTS = {
+    "newest": ("-created_at", "-pk"),
+    "oldest": ("created_at", "pk"),
+    "title": ("title", "pk"),
+    "year": ("-year", "title", "pk"),
+}
+
+
+def identifier_matches(q: str) -> Q:
+    """A filter on works matching ``q`` as any identifier it normalises to."""
+    condition = Q(pk__in=[])
+    for scheme in SCHEMES:
+        try:
+            value = normalise(scheme, q)
+        except Exception:  # not a valid identifier of this scheme
+            continue
+        condition |= Q(
+            pk__in=WorkIdentifier.objects.filter(scheme=scheme, value=value).values("work_id")
+        )
+    return condition
+
+
+def works_for_owner(
+    user: User,
+    *,
+    q: str = "",
+    kind: str = "",
+    claim: str = "",
+    status: str = "active",
+    sort: str = "newest",
+) -> QuerySet[Work]:
+    works = Work.objects.filter(owner=user).select_related("file")
+    if status in (Work.Status.ACTIVE, Work.Status.ARCHIVED):
+        works = works.filter(status=status)
+    if kind:
+        works = works.filter(kind=kind)
+    if claim == "pending":
+        works = works.filter(claim_state=Work.Claim.SELF_DECLARED, claim_requested_at__isnull=False)
+    elif claim:
+        works = works.filter(claim_state=claim)
+    q = q.strip()
+    if q:
+        works = works.filter(Q(title__icontains=q) | identifier_matches(q))
+    return works.order_by(*SORTS.get(sort, SORTS["newest"])).prefetch_related("identifiers")
+
+
+def claim_queue(user: User) -> QuerySet[Work]:
+    """Claims awaiting a decision that ``user`` may take, oldest request first."""
+    return (
+        Work.objects.filter(claim_state=Work.Claim.SELF_DECLARED, claim_requested_at__isnull=False)
+        .filter(reviewable_by(user))
+        .distinct()
+        .select_related("owner", "owner__creator_profile", "file")
+        .order_by("claim_requested_at", "pk")
+    )

@@ -1,0 +1,503 @@
+"""Every write to works, their files and their claims.
+
+Each service runs in one transaction with the acting user; side effects (the worker's image
+processing, emails) leave through ``transaction.on_commit``. Uploaded files arrive already
+vetted while streaming (``works.uploads``): type by content, size within limits, SHA-256.
+"""
+
+import logging
+import re
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import Sum
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts import mail
+from accounts.models import User
+from accounts.services import audit_record
+
+from . import fingerprints
+from .access import can_verify_claim
+from .filetypes import check_name, check_structure, sniff
+from .identifiers import normalise
+from .models import ClaimEvidence, Work, WorkFile, WorkIdentifier
+
+logger = logging.getLogger(__name__)
+
+SCHEMES = [choice.value for choice in WorkIdentifier.Scheme]
+WORK_FIELDS = ["title", "kind", "year", "description", "co_creators"]
+
+
+# --- Identifiers -------------------------------------------------------------------------------
+
+_SPLIT = {"url": re.compile(r"\s+"), "default": re.compile(r"[\s,;]+")}
+
+
+def identifiers_parse(*, scheme: str, text: str) -> list[str]:
+    """Several values of one scheme typed in one field (spaces, commas or new lines between
+    them; only white space between URLs), each normalised and validated. Raises
+    ``ValidationError`` naming the value that is wrong."""
+    splitter = _SPLIT["url"] if scheme == "url" else _SPLIT["default"]
+    values: list[str] = []
+    for raw in splitter.split(text or ""):
+        if not raw:
+            continue
+        try:
+            value = normalise(scheme, raw)
+        except ValidationError as exc:
+            shown = raw if len(raw) <= 60 else raw[:57] + "…"
+            raise ValidationError(f"“{shown}”: {exc.messages[0]}") from None
+        if value not in values:
+            values.append(value)
+    return values
+
+
+def _set_identifiers(work: Work, identifiers: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Make the work's identifiers exactly ``identifiers`` (normalised); returns the old set."""
+    current: dict[str, list[str]] = {scheme: [] for scheme in SCHEMES}
+    for ident in work.identifiers.all():
+        current[ident.scheme].append(ident.value)
+    wanted = {scheme: list(identifiers.get(scheme, [])) for scheme in SCHEMES}
+    for scheme in SCHEMES:
+        gone = set(current[scheme]) - set(wanted[scheme])
+        if gone:
+            work.identifiers.filter(scheme=scheme, value__in=gone).delete()
+        WorkIdentifier.objects.bulk_create(
+            WorkIdentifier(work=work, scheme=scheme, value=value)
+            for value in wanted[scheme]
+            if value not in current[scheme]
+        )
+    return current
+
+
+# --- Works -------------------------------------------------------------------------------------
+
+
+def _require_owner(actor: User, work: Work) -> None:
+    if actor.pk != work.owner_id:
+        raise PermissionDenied("Only the creator who registered a work changes it.")
+
+
+def work_create(
+    *,
+    owner: User,
+    title: str,
+    kind: str,
+    year: int | None = None,
+    description: str = "",
+    co_creators: str = "",
+    identifiers: dict[str, list[str]] | None = None,
+    upload: UploadedFile | None = None,
+) -> Work:
+    with StoredFiles() as stored, transaction.atomic():
+        return _work_create(
+            owner=owner,
+            fields={
+                "title": title,
+                "kind": kind,
+                "year": year,
+                "description": description,
+                "co_creators": co_creators,
+            },
+            identifiers=identifiers or {},
+            upload=upload,
+            stored=stored,
+        )
+
+
+def _work_create(*, owner, fields, identifiers, upload, stored) -> Work:
+    title, kind, year = fields["title"], fields["kind"], fields["year"]
+    description, co_creators = fields["description"], fields["co_creators"]
+    work = Work(
+        owner=owner,
+        title=title.strip(),
+        kind=kind,
+        year=year,
+        description=description.strip(),
+        co_creators=co_creators.strip(),
+    )
+    work.full_clean()
+    work.save()
+    _set_identifiers(work, identifiers)
+    if upload is not None:
+        _attach_file(actor=owner, work=work, upload=upload, stored=stored)
+    audit_record(
+        actor=owner,
+        action="work.create",
+        obj=work,
+        after={"title": work.title, "kind": work.kind, **_identifier_summary(identifiers)},
+    )
+    return work
+
+
+def _identifier_summary(identifiers: dict[str, list[str]]) -> dict[str, str]:
+    return {scheme: " ".join(values) for scheme, values in identifiers.items() if values}
+
+
+@transaction.atomic
+def work_update(
+    *, actor: User, work: Work, identifiers: dict[str, list[str]] | None = None, **fields
+) -> Work:
+    _require_owner(actor, work)
+    work = Work.objects.select_for_update().get(pk=work.pk)
+    before = {name: getattr(work, name) for name in WORK_FIELDS}
+    for name, value in fields.items():
+        if name not in WORK_FIELDS:
+            raise TypeError(f"unknown work field {name!r}")
+        setattr(work, name, value.strip() if isinstance(value, str) else value)
+    work.full_clean()
+    work.save()
+    after = {name: getattr(work, name) for name in WORK_FIELDS}
+    if identifiers is not None:
+        old = _set_identifiers(work, identifiers)
+        before |= _identifier_summary(old)
+        after |= _identifier_summary(identifiers)
+    if before != after:
+        audit_record(actor=actor, action="work.update", obj=work, before=before, after=after)
+    return work
+
+
+@transaction.atomic
+def work_set_status(*, actor: User, work: Work, archived: bool) -> Work:
+    """Archive or restore. A work with history is archived, never erased: its record, claim
+    and (later) decisions and signals stay."""
+    _require_owner(actor, work)
+    work = Work.objects.select_for_update().get(pk=work.pk)
+    status = Work.Status.ARCHIVED if archived else Work.Status.ACTIVE
+    if work.status != status:
+        before = work.status
+        work.status = status
+        work.save(update_fields=["status", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="work.status",
+            obj=work,
+            before={"status": before},
+            after={"status": status},
+        )
+    return work
+
+
+# --- Files -------------------------------------------------------------------------------------
+
+
+def storage_used(*, user: User) -> int:
+    files = WorkFile.objects.filter(work__owner=user).aggregate(total=Sum("size"))["total"] or 0
+    evidence = ClaimEvidence.objects.filter(work__owner=user).exclude(file="")
+    return files + sum(e.file.size for e in evidence if e.file.storage.exists(e.file.name))
+
+
+def quota_left(*, user: User) -> int:
+    return settings.WORKS_STORAGE_QUOTA - storage_used(user=user)
+
+
+def vet_upload(upload: UploadedFile, *, allowed_families: set[str] | None = None):
+    """Checks an upload the streaming handler has not made: a name that disguises its content,
+    and the structure of the file (truncation, corruption, pixel count before decoding).
+    Returns (filetype, metadata). Raises ``ValidationError`` saying why."""
+    filetype = getattr(upload, "filetype", None)
+    if filetype is None:  # not streamed through VettingUploadHandler (e.g. a script's file)
+        upload.seek(0)
+        filetype = sniff(upload.read(8192))
+        upload.seek(0)
+    if allowed_families and filetype.family not in allowed_families:
+        raise ValidationError("Evidence can be a PDF, a text document or an image.")
+    check_name(filetype, upload.name or "")
+    path = upload.temporary_file_path() if hasattr(upload, "temporary_file_path") else None
+    if path is None:
+        raise ValidationError("The upload could not be read: please try again.")
+    metadata = check_structure(filetype, path, max_pixels=settings.WORKS_IMAGE_MAX_PIXELS)
+    return filetype, metadata
+
+
+def _sha256_of(upload: UploadedFile) -> str:
+    digest = getattr(upload, "sha256", None)
+    return digest or fingerprints.sha256_file(upload.temporary_file_path())
+
+
+class StoredFiles:
+    """Names written to storage during one service call, deleted again if the call fails:
+    a refused or rolled-back upload leaves nothing behind. Enter it *before* the transaction
+    (``with StoredFiles() as stored, transaction.atomic():``) so it sees the rollback's error."""
+
+    def __init__(self):
+        self.names: list[str] = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None:
+            for name in self.names:
+                default_storage.delete(name)
+        return False
+
+
+def _attach_file(*, actor: User, work: Work, upload: UploadedFile, stored: StoredFiles) -> WorkFile:
+    filetype, metadata = vet_upload(upload)
+    old = WorkFile.objects.filter(work=work).first()
+    if old is not None:
+        _discard_stored(old)
+        old.delete()
+    is_image = filetype.family == "image"
+    work_file = WorkFile(
+        work=work,
+        status=WorkFile.Status.PROCESSING if is_image else WorkFile.Status.READY,
+        original_name=(upload.name or "upload")[:255],
+        size=upload.size,
+        sha256=_sha256_of(upload),
+        family=filetype.family,
+        format=filetype.format,
+        mime=filetype.mime,
+        width=metadata.get("width"),
+        height=metadata.get("height"),
+        uploaded_by=actor,
+        processed_at=None if is_image else timezone.now(),
+    )
+    upload.seek(0)
+    work_file.original.save(f"upload{filetype.extensions[0]}", upload, save=False)
+    stored.names.append(work_file.original.name)
+    work_file.save()
+    if is_image:
+        transaction.on_commit(lambda: _enqueue_processing(work_file.pk))
+    return work_file
+
+
+def _enqueue_processing(file_id: int) -> None:
+    from .tasks import work_file_process
+
+    try:
+        work_file_process.delay(file_id)
+    except Exception:  # broker down: the sweep queues it again later
+        logger.warning("Broker unreachable; work file %s left for the sweep", file_id)
+
+
+def work_file_attach(*, actor: User, work: Work, upload: UploadedFile) -> WorkFile:
+    """Upload (or replace) a work's file. Replacing the file of a verified claim sends the
+    claim back to self-declared: what staff verified is no longer what is on record."""
+    _require_owner(actor, work)
+    with StoredFiles() as stored, transaction.atomic():
+        return _work_file_attach(actor=actor, work=work, upload=upload, stored=stored)
+
+
+def _work_file_attach(*, actor, work, upload, stored) -> WorkFile:
+    work = Work.objects.select_for_update().get(pk=work.pk)
+    work_file = _attach_file(actor=actor, work=work, upload=upload, stored=stored)
+    if work.claim_state == Work.Claim.VERIFIED:
+        work.claim_state = Work.Claim.SELF_DECLARED
+        work.claim_requested_at = None
+        work.claim_decided_at = None
+        work.claim_decided_by = None
+        work.save()
+        audit_record(
+            actor=actor,
+            action="claim.reset",
+            obj=work,
+            before={"claim_state": "verified"},
+            after={"claim_state": "self_declared"},
+            reason="The work's file was replaced.",
+        )
+    audit_record(
+        actor=actor,
+        action="work.file",
+        obj=work,
+        after={"file": work_file.original_name, "sha256": work_file.sha256, "size": work_file.size},
+    )
+    return work_file
+
+
+def _discard_stored(work_file: WorkFile) -> None:
+    """Delete a file's stored original and thumbnail once the transaction commits."""
+    names = [f.name for f in (work_file.original, work_file.thumbnail) if f]
+    storage = work_file.original.storage
+
+    def delete():
+        for name in names:
+            storage.delete(name)
+
+    transaction.on_commit(delete)
+
+
+def work_file_process(*, file_id: int) -> WorkFile | None:
+    """The worker's part: decode the image once in full (catching truncation and corruption),
+    make the thumbnail and the perceptual hash. A file that fails is removed and the reason
+    kept for the creator. Idempotent: a file no longer processing is left alone."""
+    work_file = WorkFile.objects.filter(pk=file_id, status=WorkFile.Status.PROCESSING).first()
+    if work_file is None:
+        return None
+    try:
+        result = fingerprints.image_fingerprint(
+            work_file.original.path,
+            max_pixels=settings.WORKS_IMAGE_MAX_PIXELS,
+            thumb_size=settings.WORKS_THUMBNAIL_SIZE,
+        )
+    except FileNotFoundError:
+        return _work_file_fail(
+            file_id,
+            "The uploaded file was lost before it could be processed: please upload it again.",
+        )
+    except ValidationError as exc:
+        return _work_file_fail(file_id, exc.messages[0])
+    thumbnail_name = work_file.thumbnail.field.generate_filename(work_file, "thumb.jpg")
+    stored = work_file.thumbnail.storage.save(thumbnail_name, ContentFile(result.thumbnail))
+    # Conditional: only a file still processing becomes ready (a concurrent run may have won).
+    updated = WorkFile.objects.filter(pk=file_id, status=WorkFile.Status.PROCESSING).update(
+        status=WorkFile.Status.READY,
+        width=result.width,
+        height=result.height,
+        phash=fingerprints.to_signed64(result.phash),
+        thumbnail=stored,
+        processed_at=timezone.now(),
+    )
+    if not updated:  # another worker finished it first
+        work_file.thumbnail.storage.delete(stored)
+    work_file.refresh_from_db()
+    return work_file
+
+
+def _work_file_fail(file_id: int, message: str) -> WorkFile | None:
+    """Refuse a file the worker could not process: remove what was stored, keep the reason."""
+    with transaction.atomic():
+        work_file = (
+            WorkFile.objects.select_for_update()
+            .filter(pk=file_id, status=WorkFile.Status.PROCESSING)
+            .first()
+        )
+        if work_file is None:
+            return None
+        _discard_stored(work_file)
+        WorkFile.objects.filter(pk=file_id).update(
+            status=WorkFile.Status.FAILED,
+            error=message,
+            original="",
+            thumbnail="",
+            sha256="",
+            phash=None,
+            processed_at=timezone.now(),
+        )
+    work_file.refresh_from_db()
+    return work_file
+
+
+def work_files_sweep(*, now=None) -> int:
+    """Queue again every image still processing after ``WORKS_PROCESSING_RETRY_AFTER``: its
+    broker message may have been lost (broker down at upload, worker killed)."""
+    from .tasks import work_file_process
+
+    now = now or timezone.now()
+    give_up = now - timedelta(seconds=settings.WORKS_PROCESSING_GIVE_UP_AFTER)
+    for file_id in WorkFile.objects.filter(
+        status=WorkFile.Status.PROCESSING, uploaded_at__lt=give_up
+    ).values_list("pk", flat=True)[:1000]:
+        _work_file_fail(file_id, "This file could not be processed: please try another copy.")
+    cutoff = now - timedelta(seconds=settings.WORKS_PROCESSING_RETRY_AFTER)
+    ids = list(
+        WorkFile.objects.filter(
+            status=WorkFile.Status.PROCESSING, uploaded_at__lt=cutoff
+        ).values_list("pk", flat=True)[:1000]
+    )
+    for file_id in ids:
+        work_file_process.delay(file_id)
+    return len(ids)
+
+
+# --- Claims ------------------------------------------------------------------------------------
+
+
+def claim_request(
+    *,
+    actor: User,
+    work: Work,
+    url: str = "",
+    statement: str = "",
+    evidence_file: UploadedFile | None = None,
+) -> Work:
+    """The creator asks her guild to verify that the work is hers, with evidence."""
+    _require_owner(actor, work)
+    with StoredFiles() as stored, transaction.atomic():
+        return _claim_request(
+            actor=actor,
+            work=work,
+            url=url,
+            statement=statement,
+            evidence_file=evidence_file,
+            stored=stored,
+        )
+
+
+def _claim_request(*, actor, work, url, statement, evidence_file, stored) -> Work:
+    work = Work.objects.select_for_update().get(pk=work.pk)
+    if work.claim_state == Work.Claim.VERIFIED:
+        raise ValidationError("This claim is already verified.")
+    url, statement = url.strip(), statement.strip()
+    if not (url or statement or evidence_file):
+        raise ValidationError(
+            "Attach some evidence: a file, a link, or a statement "
+            "(for example from your publisher)."
+        )
+    evidence = ClaimEvidence(work=work, url=url, statement=statement, added_by=actor)
+    if evidence_file is not None:
+        filetype, _ = vet_upload(evidence_file, allowed_families={"text", "image"})
+        evidence.file_name = (evidence_file.name or "evidence")[:255]
+        evidence.file_mime = filetype.mime
+        evidence_file.seek(0)
+        evidence.file.save(f"evidence{filetype.extensions[0]}", evidence_file, save=False)
+        stored.names.append(evidence.file.name)
+    evidence.full_clean(exclude=["file"])
+    evidence.save()
+    if not work.claim_pending:  # more evidence for a waiting claim keeps its place in the queue
+        work.claim_requested_at = timezone.now()
+    work.claim_state = Work.Claim.SELF_DECLARED
+    work.claim_decided_at = None
+    work.claim_decided_by = None
+    work.claim_reason = ""
+    work.save()
+    audit_record(
+        actor=actor, action="claim.request", obj=work, after={"evidence": str(evidence)[:200]}
+    )
+    return work
+
+
+@transaction.atomic
+def claim_decide(*, actor: User, work: Work, verify: bool, reason: str = "") -> Work:
+    """Staff of a guild the creator is a verified member of (or a superuser, when she has no
+    verified membership) verify or reject her claim — never their own works."""
+    work = Work.objects.select_for_update().select_related("owner").get(pk=work.pk)
+    if not can_verify_claim(actor, work):
+        raise PermissionDenied("You cannot decide this claim.")
+    if not work.claim_pending:
+        raise ValidationError("This claim is not awaiting a decision.")
+    reason = reason.strip()
+    if not verify and not reason:
+        raise ValidationError(
+            {"reason": "Say why the claim is rejected: the creator will read it."}
+        )
+    work.claim_state = Work.Claim.VERIFIED if verify else Work.Claim.REJECTED
+    work.claim_decided_by = actor
+    work.claim_decided_at = timezone.now()
+    work.claim_reason = reason
+    work.save()
+    audit_record(
+        actor=actor,
+        action="claim.verify" if verify else "claim.reject",
+        obj=work,
+        before={"claim_state": "self_declared"},
+        after={"claim_state": work.claim_state},
+        reason=reason,
+    )
+    mail.queue_templated(
+        "works/email/claim_decided",
+        [work.owner.email],
+        {
+            "work": work,
+            "work_url": f"{settings.SITE_URL}{reverse('works:detail', args=[work.public_id])}",
+        },
+    )
+    return work

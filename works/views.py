@@ -1,0 +1,335 @@
+from http import HTTPStatus
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import cache_control
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.forms import add_service_errors
+from accounts.selectors import user_roles
+
+from . import selectors, services
+from .access import work_for_owner, work_for_owner_or_reviewer, work_for_reviewer
+from .forms import (
+    ClaimDecisionForm,
+    ClaimRequestForm,
+    FileForm,
+    WorkCreateForm,
+    WorkFilterForm,
+    WorkForm,
+)
+from .models import ClaimEvidence, Work
+from .uploads import install_handler, upload_allowance_take
+
+PAGE_SIZE = 25
+
+
+# --- Uploads: the vetting handler must be in place before anything reads request.POST, so
+# these views are csrf_exempt on the outside and csrf_protect on the inside (Django's documented
+# pattern for changing upload handlers). -----------------------------------------------------------
+
+
+def upload_view(view):
+    """Login, an hourly upload allowance, the streaming vetting handler, then CSRF."""
+    protected = csrf_protect(view)
+
+    @login_required
+    @csrf_exempt
+    def wrapper(request, *args, **kwargs):
+        handler = None
+        if request.method == "POST":
+            if not upload_allowance_take(request.user):
+                return render(
+                    request, "works/too_many_uploads.html", status=HTTPStatus.TOO_MANY_REQUESTS
+                )
+            handler = install_handler(request, quota_left=services.quota_left(user=request.user))
+        request.upload_errors = handler.errors if handler else {}
+        return protected(request, *args, **kwargs)
+
+    wrapper.__name__ = view.__name__
+    return wrapper
+
+
+def _upload_errors(request, form, mapping: dict[str, str]) -> None:
+    """Errors the streaming handler found (the refused file never reached ``request.FILES``)."""
+    for upload_field, form_field in mapping.items():
+        if upload_field in request.upload_errors:
+            form.add_error(form_field, request.upload_errors[upload_field])
+
+
+# --- The creator's works -----------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def work_list(request):
+    filters = WorkFilterForm(request.GET or None)
+    data = filters.cleaned_data if filters.is_valid() else {}
+    works = selectors.works_for_owner(
+        request.user,
+        q=data.get("q") or "",
+        kind=data.get("kind") or "",
+        claim=data.get("claim") or "",
+        status=data.get("status") or "active",
+        sort=data.get("sort") or "newest",
+    )
+    page = Paginator(works, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "works/list.html",
+        {
+            "page": page,
+            "filters": filters,
+            "query": query.urlencode(),
+            "filtered": bool(data.get("q") or data.get("kind") or data.get("claim")),
+            "has_any_works": page.paginator.count > 0
+            or Work.objects.filter(owner=request.user).exists(),
+        },
+    )
+
+
+@upload_view
+def work_create(request):
+    form = WorkCreateForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        _upload_errors(request, form, {"file": "file"})
+        if form.is_valid():
+            try:
+                work = services.work_create(
+                    owner=request.user,
+                    identifiers=form.identifiers,
+                    upload=form.cleaned_data.get("file"),
+                    **form.work_fields,
+                )
+            except ValidationError as exc:
+                add_service_errors(
+                    form,
+                    exc if hasattr(exc, "error_dict") else ValidationError({"file": exc.messages}),
+                )
+            else:
+                messages.success(request, f"“{work.title}” is registered.")
+                return redirect(work.get_absolute_url())
+    return render(request, "works/form.html", {"form": form, "work": None})
+
+
+@login_required
+def work_detail(request, public_id):
+    work = work_for_owner(request.user, public_id)
+    return render(request, "works/detail.html", _detail_context(work))
+
+
+def _detail_context(work, **extra):
+    return {
+        "work": work,
+        "file": getattr(work, "file", None),
+        "identifiers": work.identifiers.all(),
+        "evidence": work.evidence.all(),
+        "file_form": extra.pop("file_form", FileForm()),
+        "claim_form": extra.pop("claim_form", ClaimRequestForm()),
+        **extra,
+    }
+
+
+@login_required
+@require_GET
+def work_file_status(request, public_id):
+    """The file panel alone, for htmx to poll while the worker processes an image."""
+    work = work_for_owner(request.user, public_id)
+    return render(request, "works/detail.html#file-panel", _detail_context(work))
+
+
+@login_required
+def work_edit(request, public_id):
+    work = work_for_owner(request.user, public_id)
+    form = WorkForm(request.POST or None, initial=WorkForm.initial_for(work))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.work_update(
+                actor=request.user, work=work, identifiers=form.identifiers, **form.work_fields
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Your changes are saved.")
+            return redirect(work.get_absolute_url())
+    return render(request, "works/form.html", {"form": form, "work": work})
+
+
+@upload_view
+@require_POST
+def work_file_upload(request, public_id):
+    work = work_for_owner(request.user, public_id)
+    form = FileForm(request.POST, request.FILES)
+    _upload_errors(request, form, {"file": "file"})
+    if form.is_valid():
+        try:
+            services.work_file_attach(
+                actor=request.user, work=work, upload=form.cleaned_data["file"]
+            )
+        except ValidationError as exc:
+            form.add_error("file", exc.messages)
+        else:
+            messages.success(request, "The file is uploaded.")
+            return redirect(work.get_absolute_url())
+    return render(
+        request,
+        "works/detail.html",
+        _detail_context(work, file_form=form),
+        status=HTTPStatus.BAD_REQUEST,
+    )
+
+
+@login_required
+@require_POST
+def work_set_status(request, public_id):
+    work = work_for_owner(request.user, public_id)
+    archived = request.POST.get("archived") == "1"
+    services.work_set_status(actor=request.user, work=work, archived=archived)
+    messages.success(request, "The work is archived." if archived else "The work is active again.")
+    return redirect(work.get_absolute_url())
+
+
+@upload_view
+@require_POST
+def claim_request(request, public_id):
+    work = work_for_owner(request.user, public_id)
+    form = ClaimRequestForm(request.POST, request.FILES)
+    _upload_errors(request, form, {"evidence": "evidence"})
+    if form.is_valid():
+        try:
+            services.claim_request(
+                actor=request.user,
+                work=work,
+                url=form.cleaned_data["url"],
+                statement=form.cleaned_data["statement"],
+                evidence_file=form.cleaned_data.get("evidence"),
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc.messages)
+        else:
+            messages.success(request, "Your claim is sent to your guild's staff for verification.")
+            return redirect(work.get_absolute_url())
+    return render(
+        request,
+        "works/detail.html",
+        _detail_context(work, claim_form=form),
+        status=HTTPStatus.BAD_REQUEST,
+    )
+
+
+# --- Private files: the owner, and the staff verifying her claim -------------------------------
+
+
+def _private_file_response(field, download_name: str, content_type: str):
+    if not field or not field.storage.exists(field.name):
+        raise Http404
+    response = FileResponse(
+        field.open("rb"), as_attachment=True, filename=download_name, content_type=content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_GET
+def original_download(request, public_id):
+    work = work_for_owner_or_reviewer(request.user, public_id)
+    work_file = getattr(work, "file", None)
+    if work_file is None:
+        raise Http404
+    return _private_file_response(work_file.original, work_file.original_name, work_file.mime)
+
+
+@login_required
+@require_GET
+@cache_control(private=True, max_age=3600)
+def thumbnail(request, public_id):
+    work = work_for_owner_or_reviewer(request.user, public_id)
+    work_file = getattr(work, "file", None)
+    if work_file is None or not work_file.thumbnail:
+        raise Http404
+    response = FileResponse(work_file.thumbnail.open("rb"), content_type="image/jpeg")
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+@require_GET
+def evidence_download(request, public_id, pk):
+    work = work_for_owner_or_reviewer(request.user, public_id)
+    evidence = get_object_or_404(ClaimEvidence, pk=pk, work=work)
+    return _private_file_response(evidence.file, evidence.file_name, evidence.file_mime)
+
+
+# --- Staff: verifying claims -------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def claim_queue(request):
+    roles = user_roles(request.user)
+    if not (roles.is_guild_staff or roles.is_superuser):
+        raise PermissionDenied
+    page = Paginator(selectors.claim_queue(request.user), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "works/claim_queue.html", {"page": page})
+
+
+@login_required
+def claim_review(request, public_id):
+    work = work_for_reviewer(request.user, public_id)
+    form = ClaimDecisionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.claim_decide(
+                actor=request.user,
+                work=work,
+                verify=form.cleaned_data["decision"] == "verify",
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Decision recorded for “{work.title}”.")
+            return redirect("works:claim-queue")
+    return render(
+        request,
+        "works/claim_review.html",
+        {
+            "work": work,
+            "form": form,
+            "identifiers": work.identifiers.all(),
+            "evidence": work.evidence.all(),
+            "memberships": work.owner.memberships.select_related("guild"),
+            "other_works": Work.objects.filter(owner=work.owner).exclude(pk=work.pk).count(),
+        },
+    )
+
+
+# --- Public ------------------------------------------------------------------------------------
+
+
+@require_GET
+def public_work(request, public_id):
+    work = get_object_or_404(
+        Work.objects.select_related("owner", "owner__creator_profile"), public_id=public_id
+    )
+    profile = getattr(work.owner, "creator_profile", None)
+    return render(
+        request,
+        "works/public.html",
+        {
+            "work": work,
+            "credit_name": (profile.credit_name or profile.display_name) if profile else "",
+            "identifiers": work.identifiers.all(),
+        },
+    )
