@@ -247,4 +247,7 @@ class Command(BaseCommand):
             with open(handle.name, "rb") as source:
                 upload.write(source.read())
             upload.seek(0)
-            services.work_file_attach(actor=work.owner, work=work, upload=upload)
+            try:
+                services.work_file_attach(actor=work.owner, work=work, upload=upload)
+            finally:
+                upload.close()  # storage moved the file: close() knows to expect that
