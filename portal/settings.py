@@ -314,6 +314,16 @@ WORKS_THUMBNAIL_SIZE = env_int("WORKS_THUMBNAIL_SIZE", 480)
 WORKS_PROCESSING_RETRY_AFTER = env_int("WORKS_PROCESSING_RETRY_AFTER", 300)
 # …and refused, with a message, if it still is after this (a file the worker keeps failing on).
 WORKS_PROCESSING_GIVE_UP_AFTER = env_int("WORKS_PROCESSING_GIVE_UP_AFTER", 24 * 3600)
+# Catalogue imports (CSV of works; ZIP of files with an optional metadata CSV).
+WORKS_IMPORT_MAX_ROWS = env_int("WORKS_IMPORT_MAX_ROWS", 100_000)
+WORKS_IMPORT_CSV_MAX_BYTES = env_int("WORKS_IMPORT_CSV_MAX_MB", 100) * MB
+WORKS_IMPORT_ZIP_MAX_BYTES = env_int("WORKS_IMPORT_ZIP_MAX_MB", 5 * 1024) * MB
+WORKS_IMPORT_ZIP_MAX_ENTRIES = env_int("WORKS_IMPORT_ZIP_MAX_ENTRIES", 20_000)
+WORKS_IMPORT_BATCH_SIZE = env_int("WORKS_IMPORT_BATCH_SIZE", 500)
+WORKS_IMPORT_LEASE_SECONDS = env_int("WORKS_IMPORT_LEASE_SECONDS", 300)
+# Conflicts: images whose perceptual hashes differ in at most this many bits are the same
+# picture (resized, re-compressed). 4 or less keeps the 5-block index exact (pigeonhole).
+PHASH_MAX_DISTANCE = env_int("PHASH_MAX_DISTANCE", 4)
 FILE_UPLOAD_TEMP_DIR = env("FILE_UPLOAD_TEMP_DIR") or None
 FILE_UPLOAD_PERMISSIONS = 0o640
 

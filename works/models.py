@@ -185,6 +185,12 @@ class WorkFile(models.Model):
     phash = models.BigIntegerField(
         null=True, blank=True, help_text="64-bit DCT perceptual hash, stored signed."
     )
+    # The same hash in 5 indexed blocks (see PHASH_BLOCK_BITS below): the near-match index.
+    phash_b0 = models.PositiveSmallIntegerField(null=True, blank=True, db_index=True)
+    phash_b1 = models.PositiveSmallIntegerField(null=True, blank=True, db_index=True)
+    phash_b2 = models.PositiveSmallIntegerField(null=True, blank=True, db_index=True)
+    phash_b3 = models.PositiveSmallIntegerField(null=True, blank=True, db_index=True)
+    phash_b4 = models.PositiveSmallIntegerField(null=True, blank=True, db_index=True)
     thumbnail = models.FileField(upload_to=thumbnail_path, max_length=300, blank=True)
     error = models.TextField(blank=True)
     uploaded_by = models.ForeignKey(
@@ -233,3 +239,148 @@ class ClaimEvidence(models.Model):
 
     def __str__(self):
         return self.file_name or self.url or self.statement[:60]
+
+
+# --- Perceptual-hash block index ----------------------------------------------------------------
+# Two 64-bit hashes within Hamming distance 4 agree on at least one of any 5 disjoint blocks of
+# their bits (pigeonhole: 4 differing bits touch at most 4 blocks). So each stored hash is also
+# kept as 5 blocks (13, 13, 13, 13 and 12 bits), each indexed: candidates are the rows sharing a
+# block, and only they have their distance computed. See works/conflicts.py.
+PHASH_BLOCK_BITS = (13, 13, 13, 13, 12)
+
+
+def phash_blocks(phash_unsigned: int) -> tuple[int, ...]:
+    blocks, shift = [], 64
+    for bits in PHASH_BLOCK_BITS:
+        shift -= bits
+        blocks.append((phash_unsigned >> shift) & ((1 << bits) - 1))
+    return tuple(blocks)
+
+
+class ImportJob(models.Model):
+    """A catalogue import (CSV of metadata, or ZIP of files with optional metadata), run by the
+    worker in batches; its progress and per-row errors are kept for the creator to follow."""
+
+    class Kind(models.TextChoices):
+        CSV = "csv", "CSV of works"
+        ZIP = "zip", "ZIP of files"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting to start"
+        RUNNING = "running", "Importing"
+        DONE = "done", "Finished"
+        FAILED = "failed", "Failed"
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="import_jobs"
+    )
+    kind = models.CharField(max_length=4, choices=Kind.choices)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    source = models.FileField(upload_to="imports/%Y/%m/", max_length=300, blank=True)
+    original_name = models.CharField(max_length=255)
+    size = models.BigIntegerField(default=0)
+    total_rows = models.PositiveIntegerField(null=True, blank=True)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    matched_count = models.PositiveIntegerField(
+        default=0, help_text="Rows that matched a work already registered (nothing duplicated)."
+    )
+    error_count = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True, help_text="Why the whole import failed, if it did.")
+    lease_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["owner", "-created_at"]),
+            models.Index(
+                fields=["created_at"],
+                condition=Q(status__in=["queued", "running"]),
+                name="importjob_unfinished",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.original_name} ({self.get_status_display()})"
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        if not self.total_rows:
+            return 0
+        return min(99, int(100 * self.processed_rows / self.total_rows))
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class ImportRowError(models.Model):
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="row_errors")
+    row = models.PositiveIntegerField(help_text="Row number in the file (the header is row 1).")
+    column = models.CharField(max_length=100, blank=True)
+    message = models.TextField()
+
+    class Meta:
+        ordering = ["row", "pk"]
+        indexes = [models.Index(fields=["job", "row"])]
+
+    def __str__(self):
+        return f"row {self.row} {self.column}: {self.message}"
+
+
+class Conflict(models.Model):
+    """Two creators' works that look like the same work: a shared identifier, URL or file
+    (SHA-256), or images within ``PHASH_MAX_DISTANCE``. ``work_a`` is the earlier registration."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        RESOLVED = "resolved", "Resolved"
+
+    class Resolution(models.TextChoices):
+        A_STANDS = "a_stands", "The first claim stands"
+        B_STANDS = "b_stands", "The second claim stands"
+        BOTH_STAND = "both_stand", "Both claims stand"
+        NOT_A_CONFLICT = "not_a_conflict", "Not the same work"
+
+    work_a = models.ForeignKey(Work, on_delete=models.CASCADE, related_name="conflicts_as_a")
+    work_b = models.ForeignKey(Work, on_delete=models.CASCADE, related_name="conflicts_as_b")
+    matches = models.JSONField(
+        default=list, help_text='What matched, e.g. [{"kind": "isbn", "value": "978…"}].'
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    resolution = models.CharField(max_length=16, choices=Resolution.choices, blank=True)
+    reason = models.TextField(blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    block_lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    block_lifted_at = models.DateTimeField(null=True, blank=True)
+    block_lift_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["work_a", "work_b"], name="one_conflict_per_pair"),
+            models.CheckConstraint(
+                condition=~Q(work_a=models.F("work_b")), name="conflict_two_works"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="open", resolution="")
+                | Q(status="resolved") & ~Q(resolution=""),
+                name="conflict_resolution_when_resolved",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self):
+        return f"Conflict {self.pk}: {self.work_a_id} ~ {self.work_b_id}"

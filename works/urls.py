@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -6,6 +6,10 @@ app_name = "works"
 
 urlpatterns = [
     path("works/", views.work_list, name="list"),
+    # Each area's URLs live beside its views; names stay in the "works" namespace.
+    path("works/imports/", include("works.urls_imports")),
+    path("works/export/", include("works.urls_exports")),
+    path("works/conflicts/", include("works.urls_conflicts")),
     path("works/new/", views.work_create, name="create"),
     path("works/claims/", views.claim_queue, name="claim-queue"),
     path("works/claims/<str:public_id>/", views.claim_review, name="claim-review"),

@@ -13,9 +13,9 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.forms import add_service_errors
 from accounts.selectors import user_roles
 
-from . import selectors, services
-from .access import work_for_owner, work_for_owner_or_reviewer, work_for_reviewer
-from .forms import (
+from .. import selectors, services
+from ..access import work_for_owner, work_for_owner_or_reviewer, work_for_reviewer
+from ..forms import (
     ClaimDecisionForm,
     ClaimRequestForm,
     FileForm,
@@ -23,8 +23,8 @@ from .forms import (
     WorkFilterForm,
     WorkForm,
 )
-from .models import ClaimEvidence, Work
-from .uploads import install_handler, upload_allowance_take
+from ..models import ClaimEvidence, Work
+from ..uploads import install_handler, upload_allowance_take
 
 PAGE_SIZE = 25
 
