@@ -26,7 +26,7 @@ from ..forms import (
 from ..models import ClaimEvidence, Work
 from ..uploads import install_handler, upload_allowance_take
 
-PAGE_SIZE = 25
+PAGE_SIZE = 50
 
 
 # --- Uploads: the vetting handler must be in place before anything reads request.POST, so

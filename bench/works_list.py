@@ -1,0 +1,123 @@
+"""Benchmark: the works list page does not slow down with the size of the catalogue.
+
+Target (issue 4): the works list page of 50 works costs at most 1.5× more time when the creator
+has 10,000 works than when she has exactly 50 — full page against full page, both measured in
+one run. A fresh subprocess builds a scratch SQLite database (the embedded default), gives one
+creator exactly 50 works and another 10,000 (each with identifiers; one in five with an image
+file record), then renders the first page for each, alternating, through Django's full request
+stack (middleware, session, templates), and compares the medians.
+
+Run: ``.venv/bin/python -m bench works_list``
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RATIO_TARGET = 1.5
+ROUNDS = 150
+
+_CHILD = r"""
+import json, statistics, sys, time
+import django
+django.setup()
+from django.core.management import call_command
+from django.test import Client
+from django.test.utils import setup_test_environment
+from accounts.models import User
+from works.models import Work, WorkFile, WorkIdentifier
+
+setup_test_environment()  # lets the test client build responses as in tests
+call_command("migrate", verbosity=0)
+
+def make(email, n):
+    user = User.objects.create_user(email=email, password="x")
+    works = Work.objects.bulk_create(
+        Work(owner=user, title=f"Work {i:05d}", kind="photograph", year=2000 + i % 25)
+        for i in range(n)
+    )
+    WorkIdentifier.objects.bulk_create(
+        WorkIdentifier(work=w, scheme="url", value=f"https://{email}/w/{w.pk}") for w in works
+    )
+    WorkFile.objects.bulk_create(
+        WorkFile(work=w, status="ready", original_name="p.jpg", size=1, sha256="0" * 64,
+                 family="image", format="jpeg", mime="image/jpeg",
+                 thumbnail=f"thumbnails/{w.pk}.jpg")
+        for w in works[::5]
+    )
+    return user
+
+small, large = make("small.example", 50), make("large.example", 10_000)
+clients = {}
+for name, user in (("50", small), ("10000", large)):
+    client = Client()
+    client.force_login(user)
+    assert client.get("/works/").status_code == 200  # warm up
+    clients[name] = client
+times = {"50": [], "10000": []}
+for _ in range(int(sys.argv[1])):
+    for name, client in clients.items():
+        started = time.perf_counter()
+        response = client.get("/works/")
+        times[name].append(time.perf_counter() - started)
+        assert response.status_code == 200
+        assert response.content.count(b'<li class="work-item">') == 50  # full page, both sides
+print(json.dumps({name: statistics.median(values) for name, values in times.items()}))
+"""
+
+
+def run() -> list[dict]:
+    with tempfile.TemporaryDirectory() as var:
+        env = {
+            **os.environ,
+            "VAR_DIR": var,
+            "DJANGO_SETTINGS_MODULE": "portal.settings",
+            "DEBUG": "1",
+            "DATABASE_URL": "",
+            "REDIS_URL": "",
+            "CELERY_TASK_ALWAYS_EAGER": "1",
+        }
+        result = subprocess.run(
+            [sys.executable, "-c", _CHILD, str(ROUNDS)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+    if result.returncode != 0:
+        raise RuntimeError(result.stderr[-3000:])
+    medians = json.loads(result.stdout.strip().splitlines()[-1])
+    ratio = medians["10000"] / medians["50"]
+    return [
+        {
+            "name": "page of 50, creator with 50 works (median)",
+            "value": medians["50"] * 1000,
+            "unit": "ms",
+            "target": None,
+            "ok": True,
+        },
+        {
+            "name": "page of 50, creator with 10,000 works (median)",
+            "value": medians["10000"] * 1000,
+            "unit": "ms",
+            "target": None,
+            "ok": True,
+        },
+        {
+            "name": "ratio 10,000 / 50",
+            "value": ratio,
+            "unit": "×",
+            "target": f"≤ {RATIO_TARGET}",
+            "ok": ratio <= RATIO_TARGET,
+        },
+    ]
+
+
+if __name__ == "__main__":
+    for row in run():
+        print(row)
