@@ -1,3 +1,10 @@
-"""URLs of this area are filled in as it is built."""
+"""The creator's catalogue as a download (``works:export-csv``, ``works:export-json``)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from .views import exports
+
+urlpatterns = [
+    path("catalogue.csv", exports.export_csv, name="export-csv"),
+    path("catalogue.json", exports.export_json, name="export-json"),
+]
