@@ -272,6 +272,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "works.tasks.work_files_sweep",
         "schedule": env_float("WORKS_SWEEP_PERIOD", 120.0),
     },
+    "works-imports-sweep": {"task": "works.tasks.import_jobs_sweep", "schedule": 60.0},
 }
 
 # --- Static files and uploads -------------------------------------------------------------------

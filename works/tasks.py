@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from . import services
+from . import imports, services
 
 
 @shared_task
@@ -11,3 +11,16 @@ def work_file_process(file_id: int) -> None:
 @shared_task
 def work_files_sweep() -> None:
     services.work_files_sweep()
+
+
+# --- Catalogue imports -------------------------------------------------------------------------
+
+
+@shared_task
+def import_run(job_id: int) -> None:
+    imports.job_run(job_id=job_id)
+
+
+@shared_task
+def import_jobs_sweep() -> None:
+    imports.jobs_sweep()

@@ -10,6 +10,7 @@ arrives.
 """
 
 import hashlib
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import cache
@@ -21,10 +22,22 @@ from .filetypes import SNIFF_BYTES, FileType, sniff
 
 
 class VettingUploadHandler(TemporaryFileUploadHandler):
-    def __init__(self, request=None, *, quota_left: int, max_bytes: dict[str, int] | None = None):
+    """``accept(head) -> FileType`` decides what the file is from its first bytes (``sniff``
+    unless told otherwise, e.g. the catalogue import's CSV-or-ZIP policy); ``max_bytes`` maps
+    each family it can return to its limit."""
+
+    def __init__(
+        self,
+        request=None,
+        *,
+        quota_left: int,
+        max_bytes: dict[str, int] | None = None,
+        accept: Callable[[bytes], FileType] | None = None,
+    ):
         super().__init__(request)
         self.quota_left = quota_left
         self.max_bytes = max_bytes or settings.WORKS_MAX_BYTES
+        self.accept = accept or sniff
         self.errors: dict[str, str] = {}
 
     def new_file(self, field_name, file_name, *args, **kwargs):
@@ -54,7 +67,7 @@ class VettingUploadHandler(TemporaryFileUploadHandler):
 
     def _decide_type(self):
         try:
-            self.filetype = sniff(self.head)
+            self.filetype = self.accept(self.head)
         except ValidationError as exc:
             self._refuse(exc.messages[0])
         family_limit = self.max_bytes[self.filetype.family]
@@ -90,9 +103,17 @@ class VettingUploadHandler(TemporaryFileUploadHandler):
         return uploaded
 
 
-def install_handler(request, *, quota_left: int, max_bytes: dict[str, int] | None = None):
+def install_handler(
+    request,
+    *,
+    quota_left: int,
+    max_bytes: dict[str, int] | None = None,
+    accept: Callable[[bytes], FileType] | None = None,
+):
     """Put the vetting handler in charge of ``request``'s files; call before reading POST."""
-    handler = VettingUploadHandler(request, quota_left=quota_left, max_bytes=max_bytes)
+    handler = VettingUploadHandler(
+        request, quota_left=quota_left, max_bytes=max_bytes, accept=accept
+    )
     request.upload_handlers = [handler]
     return handler
 
