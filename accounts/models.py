@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
@@ -41,6 +43,13 @@ class User(AbstractUser):
     first_name = None
     last_name = None
     email = models.EmailField("email address", unique=True)
+    ref = models.UUIDField(
+        "opaque reference",
+        default=uuid.uuid4,
+        unique=True,
+        editable=False,
+        help_text="Names the person in records that outlive the account (the consent ledger).",
+    )
     is_registry_manager = models.BooleanField(
         default=False,
         help_text="May create and edit AI developers and their notice contacts.",
@@ -234,3 +243,35 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.actor_label} {self.action} {self.object_type}:{self.object_id}"
+
+
+class MandateQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(revoked_at__isnull=True)
+
+
+class Mandate(models.Model):
+    """A creator lets her guild's staff change her consent preferences on her behalf. Granted
+    and revoked by her alone; revoking keeps the row, for the record."""
+
+    creator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mandates"
+    )
+    guild = models.ForeignKey(Guild, on_delete=models.CASCADE, related_name="mandates")
+    granted_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = MandateQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-granted_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["creator", "guild"],
+                condition=Q(revoked_at__isnull=True),
+                name="one_active_mandate_per_guild",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.creator} → {self.guild}"

@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "accounts",
     "notices",
     "works",
+    "consent",
     "portal",
 ]
 

@@ -18,5 +18,6 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("registry/", include("notices.urls")),
     path("", include("works.urls")),
+    path("", include("consent.urls")),
     path("django-admin/", admin.site.urls),
 ]

@@ -1,0 +1,139 @@
+"""The effective decision for (work, use, developer): the one place it is computed.
+
+Every page, machine-readable signal, API answer and notice asks this module. The rules, in order:
+
+1. an active licence grant to *that developer* covering the work and the use → allowed, under
+   that licence (a grant for ``train-ai`` also covers ``train-genai``, a kind of it);
+2. otherwise the work's override for the use;
+3. otherwise the creator's default for the use;
+4. otherwise the built-in default (every AI use denied, search allowed).
+
+Then the implication: ``train-genai`` is a kind of ``train-ai``, so it is never more open than
+``train-ai`` (deny > licence > allow) unless a grant allows it.
+
+"Any developer" (``developer=None``) is what public signals use: grants never apply to it.
+Archived works keep their decisions.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from django.utils import timezone
+
+from .models import LicenceGrant, Preference
+from .vocabulary import DEFAULTS, PLAIN, STRICTNESS, USES, Choice
+
+
+@dataclass(frozen=True)
+class Decision:
+    use: str
+    choice: str  # Choice value: allow, deny or licence
+    source: str  # "grant", "override", "default", "built-in" or "implied"
+    licence_ref: str = ""
+    grant_id: int | None = None
+
+    @property
+    def allowed(self) -> bool:
+        return self.choice == Choice.ALLOW
+
+    @property
+    def label(self) -> str:
+        return Choice(self.choice).label
+
+    def plain(self, kind: str = "work") -> str:
+        text = PLAIN[(self.use, self.choice)].format(kind=kind)
+        if self.source == "grant":
+            return f"{text[:-1]} — under licence {self.licence_ref}."
+        return text
+
+
+def _grant_covers(grant: LicenceGrant, work_id: int, use: str, grant_work_ids: set[int]) -> bool:
+    if not (grant.all_works or work_id in grant_work_ids):
+        return False
+    return use in grant.uses or (use == "train-genai" and "train-ai" in grant.uses)
+
+
+def _resolve(
+    *, work_id: int, defaults: dict[str, str], overrides: dict[str, str], grants: list
+) -> dict[str, Decision]:
+    decisions: dict[str, Decision] = {}
+    for use in USES:
+        granted = next((g for g, ids in grants if _grant_covers(g, work_id, use, ids)), None)
+        if granted is not None:
+            decisions[use] = Decision(
+                use, Choice.ALLOW, "grant", licence_ref=granted.licence_ref, grant_id=granted.pk
+            )
+        elif use in overrides:
+            decisions[use] = Decision(use, overrides[use], "override")
+        elif use in defaults:
+            decisions[use] = Decision(use, defaults[use], "default")
+        else:
+            decisions[use] = Decision(use, DEFAULTS[use], "built-in")
+    genai, general = decisions["train-genai"], decisions["train-ai"]
+    if genai.source != "grant" and STRICTNESS[general.choice] > STRICTNESS[genai.choice]:
+        decisions["train-genai"] = Decision("train-genai", general.choice, "implied")
+    return decisions
+
+
+def decisions_for_works(
+    works: Iterable, *, developer=None, on: date | None = None
+) -> dict[int, dict[str, Decision]]:
+    """``{work.pk: {use: Decision}}`` for many works in a constant number of queries (three,
+    or two for "any developer"), whatever their number and owners."""
+    works = list(works)
+    if not works:
+        return {}
+    on = on or timezone.localdate()
+    owner_ids = {w.owner_id for w in works}
+    work_ids = [w.pk for w in works]
+
+    defaults: dict[int, dict[str, str]] = defaultdict(dict)
+    overrides: dict[int, dict[str, str]] = defaultdict(dict)
+    rows = Preference.objects.filter(owner_id__in=owner_ids, work__isnull=True).values_list(
+        "owner_id", "use", "choice"
+    )
+    for owner_id, use, choice in rows:
+        defaults[owner_id][use] = choice
+    rows = Preference.objects.filter(work_id__in=work_ids).values_list("work_id", "use", "choice")
+    for work_id, use, choice in rows:
+        overrides[work_id][use] = choice
+
+    grants_by_owner: dict[int, list] = defaultdict(list)
+    if developer is not None:
+        grants = (
+            LicenceGrant.objects.active_on(on)
+            .filter(developer=developer, owner_id__in=owner_ids)
+            .prefetch_related("works")
+            .order_by("pk")
+        )
+        for grant in grants:
+            ids = set() if grant.all_works else {w.pk for w in grant.works.all()}
+            grants_by_owner[grant.owner_id].append((grant, ids))
+
+    return {
+        work.pk: _resolve(
+            work_id=work.pk,
+            defaults=defaults[work.owner_id],
+            overrides=overrides[work.pk],
+            grants=grants_by_owner[work.owner_id],
+        )
+        for work in works
+    }
+
+
+def decisions_for_work(work, *, developer=None, on: date | None = None) -> dict[str, Decision]:
+    return decisions_for_works([work], developer=developer, on=on)[work.pk]
+
+
+def decide(work, use: str, *, developer=None, on: date | None = None) -> Decision:
+    return decisions_for_work(work, developer=developer, on=on)[use]
+
+
+def defaults_for(owner) -> dict[str, Decision]:
+    """The creator's defaults as decisions (what a work with no override gets, for anyone)."""
+    rows = dict(
+        Preference.objects.filter(owner=owner, work__isnull=True).values_list("use", "choice")
+    )
+    return _resolve(work_id=0, defaults=rows, overrides={}, grants=[])

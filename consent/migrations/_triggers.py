@@ -1,0 +1,41 @@
+"""SQL of the consent-ledger triggers (used by migration 0002 and by tests that tamper)."""
+
+HASHED = ("chain_id", "seq", "canonical", "prev_hash", "hash", "created_at")
+
+POSTGRES_UP = """
+CREATE OR REPLACE FUNCTION consent_ledger_refuse_change() RETURNS trigger AS $$
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        RAISE EXCEPTION 'consent ledger entries are never deleted';
+    END IF;
+    IF {changed} THEN
+        RAISE EXCEPTION 'consent ledger entries are never updated';
+    END IF;
+    RETURN NEW;
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER consent_ledger_immutable
+    BEFORE UPDATE OR DELETE ON consent_ledgerentry
+    FOR EACH ROW EXECUTE FUNCTION consent_ledger_refuse_change();
+""".format(changed=" OR ".join(f"NEW.{c} IS DISTINCT FROM OLD.{c}" for c in HASHED))
+
+POSTGRES_DOWN = """
+DROP TRIGGER IF EXISTS consent_ledger_immutable ON consent_ledgerentry;
+DROP FUNCTION IF EXISTS consent_ledger_refuse_change();
+"""
+
+SQLITE_UP = [
+    """
+    CREATE TRIGGER consent_ledger_no_update BEFORE UPDATE ON consent_ledgerentry
+    WHEN {changed}
+    BEGIN SELECT RAISE(ABORT, 'consent ledger entries are never updated'); END;
+    """.format(changed=" OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in HASHED)),
+    """
+    CREATE TRIGGER consent_ledger_no_delete BEFORE DELETE ON consent_ledgerentry
+    BEGIN SELECT RAISE(ABORT, 'consent ledger entries are never deleted'); END;
+    """,
+]
+SQLITE_DOWN = [
+    "DROP TRIGGER IF EXISTS consent_ledger_no_update;",
+    "DROP TRIGGER IF EXISTS consent_ledger_no_delete;",
+]

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "consent"
+
+urlpatterns = [
+    path("consent/history/", views.history, name="history"),
+]
