@@ -26,7 +26,7 @@ CHOICES = {c.value for c in Choice}
 CREDIT_FIELDS = ["credit_line", "attribution_required", "link", "licensing_contact", "terms_url"]
 
 
-# --- Who may act for a creator ---------------------------------------------------------------------
+# --- Who may act for a creator -----------------------------------------------------------------
 
 
 def can_act_for(actor: User, owner: User) -> bool:
@@ -66,7 +66,7 @@ def _check_choices(choices: dict[str, str | None]) -> None:
             raise ValidationError(f"Unknown choice “{choice}”.")
 
 
-# --- Defaults and overrides ------------------------------------------------------------------------------
+# --- Defaults and overrides --------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -182,7 +182,7 @@ def bulk_apply(*, actor: User, owner: User, works: Iterable[Work], use: str, cho
     return entry
 
 
-# --- Credit ------------------------------------------------------------------------------------------------
+# --- Credit ------------------------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -213,7 +213,7 @@ def credit_set(*, actor: User, owner: User, **fields):
     return entry
 
 
-# --- Licence grants ----------------------------------------------------------------------------------------
+# --- Licence grants ----------------------------------------------------------------------------
 
 
 def _grant_scope(grant: LicenceGrant) -> dict:
@@ -362,7 +362,7 @@ def _record_period(grant_id: int, edge: str, today: date) -> int:
     return 1
 
 
-# --- Mandates ---------------------------------------------------------------------------------------------
+# --- Mandates ----------------------------------------------------------------------------------
 
 
 @transaction.atomic

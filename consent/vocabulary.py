@@ -34,35 +34,30 @@ STRICTNESS = {Choice.ALLOW: 0, Choice.LICENCE: 1, Choice.DENY: 2}
 
 # What each use allows or refuses, said plainly for "this work" (the UI shows it next to every
 # choice). ``{kind}`` is the work's kind in lower case ("book", "photograph"…).
+_UNDER_LICENCE = "only under a licence, with payment and credit"
 PLAIN = {
     ("train-genai", "allow"): "AI companies may train generative models on this {kind}.",
     ("train-genai", "deny"): "AI companies may not train generative models on this {kind}.",
-    (
-        "train-genai",
-        "licence",
-    ): "AI companies may train generative models on this {kind} only under a licence, with payment and credit.",
+    ("train-genai", "licence"): "AI companies may train generative models on this {kind} "
+    + _UNDER_LICENCE
+    + ".",
     ("train-ai", "allow"): "AI companies may train any AI model on this {kind}.",
     ("train-ai", "deny"): "AI companies may not train any AI model on this {kind}.",
-    (
-        "train-ai",
-        "licence",
-    ): "AI companies may train AI models on this {kind} only under a licence, with payment and credit.",
+    ("train-ai", "licence"): "AI companies may train AI models on this {kind} "
+    + _UNDER_LICENCE
+    + ".",
     (
         "ai-input",
         "allow",
     ): "AI tools may use this {kind} to answer questions (retrieval, grounding).",
     ("ai-input", "deny"): "AI tools may not use this {kind} to answer questions or as input.",
-    (
-        "ai-input",
-        "licence",
-    ): "AI tools may use this {kind} as input only under a licence, with payment and credit.",
+    ("ai-input", "licence"): "AI tools may use this {kind} as input " + _UNDER_LICENCE + ".",
     ("search", "allow"): "Search engines may index this {kind} and link back to it.",
     ("search", "deny"): "Search engines may not index this {kind}.",
     ("search", "licence"): "Search engines may index this {kind} only under a licence.",
     ("style", "allow"): "AI may imitate the style, voice or likeness in this {kind}.",
     ("style", "deny"): "AI may not imitate the style, voice or likeness in this {kind}.",
-    (
-        "style",
-        "licence",
-    ): "AI may imitate the style, voice or likeness in this {kind} only under a licence.",
+    ("style", "licence"): "AI may imitate the style, voice or likeness in this {kind} "
+    + _UNDER_LICENCE
+    + ".",
 }

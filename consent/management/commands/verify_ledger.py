@@ -19,7 +19,8 @@ class Command(BaseCommand):
                 broken += 1
                 self.stdout.write(
                     self.style.ERROR(
-                        f"chain {report.chain_id}: breaks at entry {report.broken_at}: {report.problem}"
+                        f"chain {report.chain_id}: breaks at entry {report.broken_at}: "
+                        f"{report.problem}"
                     )
                 )
         summary = f"{chains} chain(s), {entries} entr{'y' if entries == 1 else 'ies'} checked"
