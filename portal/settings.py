@@ -326,6 +326,9 @@ WORKS_IMPORT_LEASE_SECONDS = env_int("WORKS_IMPORT_LEASE_SECONDS", 300)
 # Conflicts: images whose perceptual hashes differ in at most this many bits are the same
 # picture (resized, re-compressed). 4 or less keeps the 5-block index exact (pigeonhole).
 PHASH_MAX_DISTANCE = env_int("PHASH_MAX_DISTANCE", 4)
+# A creator hears of new possible conflicts at most once in this many seconds (an import of
+# 20,000 photos must not send 20,000 emails); each work's page lists all of its conflicts.
+WORKS_CONFLICT_EMAIL_INTERVAL = env_int("WORKS_CONFLICT_EMAIL_INTERVAL", 900)
 FILE_UPLOAD_TEMP_DIR = env("FILE_UPLOAD_TEMP_DIR") or None
 FILE_UPLOAD_PERMISSIONS = 0o640
 

@@ -25,13 +25,15 @@ from accounts.services import audit_record
 
 from . import fingerprints
 from .access import can_verify_claim
+from .conflicts import conflicts_detect
 from .filetypes import check_name, check_structure, sniff
 from .identifiers import normalise
-from .models import ClaimEvidence, Work, WorkFile, WorkIdentifier
+from .models import PHASH_BLOCK_BITS, ClaimEvidence, Work, WorkFile, WorkIdentifier, phash_blocks
 
 logger = logging.getLogger(__name__)
 
 SCHEMES = [choice.value for choice in WorkIdentifier.Scheme]
+_PHASH_BLOCK_FIELDS = [f"phash_b{i}" for i in range(len(PHASH_BLOCK_BITS))]
 WORK_FIELDS = ["title", "kind", "year", "description", "co_creators"]
 
 
@@ -112,7 +114,9 @@ def work_create(
         )
 
 
-def _work_create(*, owner, fields, identifiers, upload, stored) -> Work:
+def _work_create(*, owner, fields, identifiers, upload, stored, detect_conflicts=True) -> Work:
+    """``detect_conflicts=False`` is for a batch (an import), which then calls
+    ``conflicts.conflicts_detect`` once for all its works."""
     title, kind, year = fields["title"], fields["kind"], fields["year"]
     description, co_creators = fields["description"], fields["co_creators"]
     work = Work(
@@ -128,6 +132,8 @@ def _work_create(*, owner, fields, identifiers, upload, stored) -> Work:
     _set_identifiers(work, identifiers)
     if upload is not None:
         _attach_file(actor=owner, work=work, upload=upload, stored=stored)
+    if detect_conflicts:  # identifiers and the file's SHA-256; an image's pHash comes later
+        conflicts_detect(works=[work], actor=owner)
     audit_record(
         actor=owner,
         action="work.create",
@@ -159,6 +165,7 @@ def work_update(
         old = _set_identifiers(work, identifiers)
         before |= _identifier_summary(old)
         after |= _identifier_summary(identifiers)
+        conflicts_detect(works=[work], actor=actor)
     if before != after:
         audit_record(actor=actor, action="work.update", obj=work, before=before, after=after)
     return work
@@ -290,6 +297,7 @@ def work_file_attach(*, actor: User, work: Work, upload: UploadedFile) -> WorkFi
 def _work_file_attach(*, actor, work, upload, stored) -> WorkFile:
     work = Work.objects.select_for_update().get(pk=work.pk)
     work_file = _attach_file(actor=actor, work=work, upload=upload, stored=stored)
+    conflicts_detect(works=[work], actor=actor)  # the same file (SHA-256) as another creator's
     if work.claim_state == Work.Claim.VERIFIED:
         work.claim_state = Work.Claim.SELF_DECLARED
         work.claim_requested_at = None
@@ -347,15 +355,21 @@ def work_file_process(*, file_id: int) -> WorkFile | None:
         return _work_file_fail(file_id, exc.messages[0])
     thumbnail_name = work_file.thumbnail.field.generate_filename(work_file, "thumb.jpg")
     stored = work_file.thumbnail.storage.save(thumbnail_name, ContentFile(result.thumbnail))
-    # Conditional: only a file still processing becomes ready (a concurrent run may have won).
-    updated = WorkFile.objects.filter(pk=file_id, status=WorkFile.Status.PROCESSING).update(
-        status=WorkFile.Status.READY,
-        width=result.width,
-        height=result.height,
-        phash=fingerprints.to_signed64(result.phash),
-        thumbnail=stored,
-        processed_at=timezone.now(),
-    )
+    blocks = dict(zip(_PHASH_BLOCK_FIELDS, phash_blocks(result.phash), strict=True))
+    with transaction.atomic():
+        # Conditional: only a file still processing becomes ready (a concurrent run may have
+        # won). The hash's blocks are the near-match index (see works/conflicts/index.py).
+        updated = WorkFile.objects.filter(pk=file_id, status=WorkFile.Status.PROCESSING).update(
+            status=WorkFile.Status.READY,
+            width=result.width,
+            height=result.height,
+            phash=fingerprints.to_signed64(result.phash),
+            **blocks,
+            thumbnail=stored,
+            processed_at=timezone.now(),
+        )
+        if updated:  # now the image can be compared with other creators' images
+            conflicts_detect(works=Work.objects.filter(pk=work_file.work_id))
     if not updated:  # another worker finished it first
         work_file.thumbnail.storage.delete(stored)
     work_file.refresh_from_db()
@@ -380,6 +394,7 @@ def _work_file_fail(file_id: int, message: str) -> WorkFile | None:
             thumbnail="",
             sha256="",
             phash=None,
+            **dict.fromkeys(_PHASH_BLOCK_FIELDS),
             processed_at=timezone.now(),
         )
     work_file.refresh_from_db()

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
@@ -15,6 +16,7 @@ from accounts.selectors import user_roles
 
 from .. import selectors, services
 from ..access import work_for_owner, work_for_owner_or_reviewer, work_for_reviewer
+from ..conflicts import conflict_notes
 from ..forms import (
     ClaimDecisionForm,
     ClaimRequestForm,
@@ -128,6 +130,8 @@ def work_detail(request, public_id):
 def _detail_context(work, **extra):
     return {
         "work": work,
+        # Lazy: one query, and none when only the file panel is rendered (htmx polling).
+        "conflicts": SimpleLazyObject(lambda: conflict_notes(work)),
         "file": getattr(work, "file", None),
         "identifiers": work.identifiers.all(),
         "evidence": work.evidence.all(),

@@ -182,6 +182,7 @@ class Command(BaseCommand):
         )
 
         self.catalogue({"ada": ada, "ben": ben}, staff_wggb, now)
+        self.conflict_demo(ben)
 
         for name, slug, agents, email in DEVELOPERS:
             developer, _ = AIDeveloper.objects.get_or_create(
@@ -221,6 +222,21 @@ class Command(BaseCommand):
                     claim_state=Work.Claim.VERIFIED, claim_decided_by=verifier, claim_decided_at=now
                 )
         assert WorkIdentifier.objects.exists()
+
+    def conflict_demo(self, ben):
+        """Ben registers a book with the ISBN of Ada's verified novel: the service records a
+        conflict across guilds (routed to superusers) that blocks Ben's later claim."""
+        from works import services
+
+        title = "The Lighthouse Keeper's Daughter"
+        if not Work.objects.filter(owner=ben, title=title).exists():
+            services.work_create(
+                owner=ben,
+                title=title,
+                kind="book",
+                year=2020,
+                identifiers={"isbn": ["9780306406157"]},
+            )
 
     def attach_demo_image(self, work, width, height, seed):
         """A generated picture (gradients and shapes), uploaded through the real pipeline."""
