@@ -13,12 +13,15 @@ $(VENV)/.made:
 	$(PY) -m pip install -q --upgrade pip
 	@touch $@
 
+# The project runs from this folder; pip installs only its pinned dependencies.
 $(VENV)/.installed: pyproject.toml $(VENV)/.made
-	$(PY) -m pip install -q -e .
+	$(PY) scripts/requirements.py > $(VENV)/requirements.txt
+	$(PY) -m pip install -q -r $(VENV)/requirements.txt
 	@touch $@
 
 $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
-	$(PY) -m pip install -q -e ".[test]"
+	$(PY) scripts/requirements.py test > $(VENV)/requirements-test.txt
+	$(PY) -m pip install -q -r $(VENV)/requirements-test.txt
 	@touch $@
 
 install: $(VENV)/.installed

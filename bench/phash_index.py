@@ -35,8 +35,9 @@ TARGET_MS = 50.0
 _HASH = "('x' || substr(md5(id::text || 'phash'), 1, 16))::bit(64)::bigint"
 _LOAD = [
     f"""INSERT INTO accounts_user (password, is_superuser, email, is_staff, is_active,
-        date_joined, is_registry_manager)
-      SELECT '!', false, 'bench' || g || '@example.org', false, true, now(), false
+        date_joined, is_registry_manager, ref)
+      SELECT '!', false, 'bench' || g || '@example.org', false, true, now(), false,
+        gen_random_uuid()
       FROM generate_series(1, {OWNERS}) g""",
     f"""INSERT INTO works_work (public_id, owner_id, title, kind, description, co_creators,
         status, claim_state, claim_reason, created_at, updated_at)
