@@ -1,9 +1,10 @@
-from django.urls import path
-
-from . import views
+from django.urls import include, path
 
 app_name = "consent"
 
 urlpatterns = [
-    path("consent/history/", views.history, name="history"),
+    # The creator's preferences, credit, grants, mandates and history.
+    path("", include("consent.urls_preferences")),
+    # Machine-readable signals: robots.txt, ai.txt, tdmrep.json, per-work policies, snippets.
+    path("", include("consent.urls_signals")),
 ]

@@ -1,0 +1,3 @@
+"""URLs of the machine-readable signals; filled in as they are built."""
+
+urlpatterns: list = []
