@@ -268,3 +268,70 @@ def registry_manager_set(*, actor: User, user: User, value: bool) -> User:
         after={"is_registry_manager": value},
     )
     return user
+
+
+# --- Deleting an account -----------------------------------------------------------------------
+
+DELETED_ACCOUNT = "a deleted account"
+
+
+@transaction.atomic
+def account_delete(*, actor: User, user: User) -> None:
+    """Delete ``user`` and everything that is hers: profile, email addresses, memberships,
+    mandates, works with their identifiers, files and evidence, imports, preferences, grants.
+
+    The audit log keeps what was done but not who she was: where she acted, her name becomes
+    "a deleted account"; where the log described her own records, what it said is blanked.
+    Stored files go once the transaction commits. (Records outside this app that name her beside
+    an opaque id, such as the consent ledger's labels, are the caller's to blank first.)"""
+    from django.db import router
+    from django.db.models import FileField
+    from django.db.models.deletion import Collector
+
+    if actor.pk != user.pk and not (actor.is_active and actor.is_superuser):
+        raise PermissionDenied("Only the person herself deletes her account.")
+    user = User.objects.select_for_update().get(pk=user.pk)
+    collector = Collector(using=router.db_for_write(User), origin=user)
+    collector.collect([user])
+
+    # Everything that goes with her, whatever app it lives in: its ids (to blank the audit
+    # log's description of it) and its stored files.
+    owned: dict[str, set[str]] = {}
+    files: list[tuple] = []
+
+    def note(model, rows) -> None:
+        fields = [f for f in model._meta.concrete_fields if isinstance(f, FileField)]
+        ids = owned.setdefault(model._meta.label_lower, set())
+        for pk, *names in rows:
+            ids.add(str(pk))
+            files.extend((f.storage, name) for f, name in zip(fields, names, strict=True) if name)
+
+    for model, instances in collector.data.items():
+        fields = [f.attname for f in model._meta.concrete_fields if isinstance(f, FileField)]
+        note(model, ([obj.pk, *(getattr(obj, name) for name in fields)] for obj in instances))
+    for queryset in collector.fast_deletes:
+        model = queryset.model
+        fields = [f.attname for f in model._meta.concrete_fields if isinstance(f, FileField)]
+        note(model, queryset.values_list("pk", *fields).iterator())
+
+    AuditEvent.objects.filter(actor=user).update(actor_label=DELETED_ACCOUNT)
+    for label, ids in owned.items():
+        ids = sorted(ids)
+        for start in range(0, len(ids), 500):
+            AuditEvent.objects.filter(
+                object_type=label, object_id__in=ids[start : start + 500]
+            ).update(object_label="", before=None, after=None, reason="")
+    AuditEvent.objects.create(
+        actor=None,
+        actor_label=DELETED_ACCOUNT if actor.pk == user.pk else actor.email,
+        action="account.delete",
+        object_type=User._meta.label_lower,
+        object_id=str(user.pk),
+    )
+    collector.delete()
+
+    def delete_files():
+        for storage, name in files:
+            storage.delete(str(name))
+
+    transaction.on_commit(delete_files)

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from django.db.models import Q
 from django.utils import timezone
 
 from .models import LicenceGrant, Preference
@@ -81,7 +82,7 @@ def decisions_for_works(
     works: Iterable, *, developer=None, on: date | None = None
 ) -> dict[int, dict[str, Decision]]:
     """``{work.pk: {use: Decision}}`` for many works in a constant number of queries (three,
-    or two for "any developer"), whatever their number and owners."""
+    or one for "any developer"), whatever their number and owners."""
     works = list(works)
     if not works:
         return {}
@@ -89,16 +90,17 @@ def decisions_for_works(
     owner_ids = {w.owner_id for w in works}
     work_ids = [w.pk for w in works]
 
+    # The owners' defaults and the works' overrides, in one query.
     defaults: dict[int, dict[str, str]] = defaultdict(dict)
     overrides: dict[int, dict[str, str]] = defaultdict(dict)
-    rows = Preference.objects.filter(owner_id__in=owner_ids, work__isnull=True).values_list(
-        "owner_id", "use", "choice"
-    )
-    for owner_id, use, choice in rows:
-        defaults[owner_id][use] = choice
-    rows = Preference.objects.filter(work_id__in=work_ids).values_list("work_id", "use", "choice")
-    for work_id, use, choice in rows:
-        overrides[work_id][use] = choice
+    rows = Preference.objects.filter(
+        Q(owner_id__in=owner_ids, work__isnull=True) | Q(work_id__in=work_ids)
+    ).values_list("owner_id", "work_id", "use", "choice")
+    for owner_id, work_id, use, choice in rows:
+        if work_id is None:
+            defaults[owner_id][use] = choice
+        else:
+            overrides[work_id][use] = choice
 
     grants_by_owner: dict[int, list] = defaultdict(list)
     if developer is not None:

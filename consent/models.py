@@ -20,6 +20,8 @@ class Preference(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        # (owner, work): a creator's defaults are found without reading her works' overrides.
+        indexes = [models.Index(fields=["owner", "work"])]
         constraints = [
             models.UniqueConstraint(
                 fields=["owner", "use"], condition=Q(work__isnull=True), name="one_default_per_use"

@@ -11,6 +11,7 @@ This module imports no app of the project.
 import os
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -99,6 +100,10 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # The public work page for anonymous readers, from a cache that cannot go stale, and the
+    # AI-signal header fields the page's template computed (docs/signals.md).
+    "consent.middleware.PublicWorkPageCacheMiddleware",
+    "consent.middleware.AISignalHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -150,6 +155,10 @@ else:
             # A file, not ":memory:", so a real worker process can share the test database;
             # one per test run, so two runs on one machine never share it.
             "TEST": {"NAME": str(Path(tempfile.gettempdir()) / f"portal-test-{os.getpid()}.db")},
+            # Kept open between requests (as with DATABASE_URL): opening one, with its PRAGMAs,
+            # for every request costs more than many pages' queries.
+            "CONN_MAX_AGE": env_int("DB_CONN_MAX_AGE", 60),
+            "CONN_HEALTH_CHECKS": True,
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -172,6 +181,15 @@ else:
             "LOCATION": "portal_cache",
         }
     }
+# Public work pages for anonymous readers, per process: keyed by a version of everything the
+# page shows, so it never serves a stale page and needs no shared invalidation.
+CACHES["public_pages"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "public-pages",
+    "OPTIONS": {"MAX_ENTRIES": env_int("PUBLIC_PAGE_CACHE_ENTRIES", 2000)},
+    "TIMEOUT": 3600,
+}
+PUBLIC_PAGE_CACHE = env_bool("PUBLIC_PAGE_CACHE", True)
 
 # --- Auth and django-allauth --------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -274,6 +292,17 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_float("WORKS_SWEEP_PERIOD", 120.0),
     },
     "works-imports-sweep": {"task": "works.tasks.import_jobs_sweep", "schedule": 60.0},
+    # A consent-ledger entry when a licence grant's period starts or ends.
+    "consent-grant-periods": {"task": "consent.tasks.grant_periods_record", "schedule": 3600.0},
+    # Notices: re-queue due and expired-lease deliveries; reminders and overdue notices.
+    "notices-deliveries-sweep": {
+        "task": "notices.tasks.deliveries_sweep",
+        "schedule": env_float("NOTICES_SWEEP_PERIOD", 60.0),
+    },
+    "notices-deadlines": {
+        "task": "notices.tasks.deadlines_run",
+        "schedule": env_float("NOTICES_DEADLINE_SWEEP", 300.0),
+    },
 }
 
 # --- Static files and uploads -------------------------------------------------------------------
@@ -331,6 +360,39 @@ PHASH_MAX_DISTANCE = env_int("PHASH_MAX_DISTANCE", 4)
 WORKS_CONFLICT_EMAIL_INTERVAL = env_int("WORKS_CONFLICT_EMAIL_INTERVAL", 900)
 FILE_UPLOAD_TEMP_DIR = env("FILE_UPLOAD_TEMP_DIR") or None
 FILE_UPLOAD_PERMISSIONS = 0o640
+
+# --- Notices: the delivery engine (docs/notices.md) --------------------------------------------
+# Every timing is here so tests and benchmarks can shrink it. Seconds unless said otherwise.
+NOTICES_FROM_EMAIL = env("NOTICES_FROM_EMAIL", DEFAULT_FROM_EMAIL)
+NOTICES_REPLY_TO = env("NOTICES_REPLY_TO", DEFAULT_FROM_EMAIL)  # when the caller names no guild
+NOTICES_MESSAGE_ID_DOMAIN = env(
+    "NOTICES_MESSAGE_ID_DOMAIN", urlsplit(SITE_URL).hostname or "portal.invalid"
+)
+NOTICES_SMTP_TIMEOUT = env_float("NOTICES_SMTP_TIMEOUT", 30.0)  # per SMTP command
+# A worker's claim on a batch; it starts no send after half of it. Keep ≥ 8 × the SMTP timeout.
+NOTICES_LEASE_SECONDS = env_float("NOTICES_LEASE_SECONDS", 300.0)
+NOTICES_RETRY_BASE = env_float("NOTICES_RETRY_BASE", 60.0)  # first back-off, doubled each time
+NOTICES_RETRY_MAX_DELAY = env_float("NOTICES_RETRY_MAX_DELAY", 6 * 3600.0)  # back-off cap
+NOTICES_RETRY_JITTER = env_float("NOTICES_RETRY_JITTER", 0.2)  # ± this fraction of the delay
+NOTICES_RETRY_LIMIT = env_float("NOTICES_RETRY_LIMIT", 3 * 24 * 3600.0)  # then "failed"
+# A retry due this soon is also published with a countdown (the sweep stays the guarantee);
+# longer back-offs live only in the database. Keep it far below CELERY_VISIBILITY_TIMEOUT.
+NOTICES_RETRY_COUNTDOWN_MAX = env_float("NOTICES_RETRY_COUNTDOWN_MAX", 60.0)
+NOTICES_SWEEP_PERIOD = env_float("NOTICES_SWEEP_PERIOD", 60.0)  # beat (see CELERY_BEAT_SCHEDULE)
+NOTICES_SWEEP_BATCH = env_int("NOTICES_SWEEP_BATCH", 1000)  # deliveries re-queued per sweep
+# Deliveries per broker message and per claim: one claim, one load, one recording transaction.
+NOTICES_BATCH_SIZE = env_int("NOTICES_BATCH_SIZE", 100)
+# The sweep re-queues a queued delivery only once it has been due this long (its first
+# message is probably still on its way); must not exceed NOTICES_LEASE_SECONDS.
+NOTICES_SWEEP_GRACE = env_float("NOTICES_SWEEP_GRACE", 30.0)
+# After a failed publish, requests stop trying the broker for this long (the sweep catches up).
+NOTICES_ENQUEUE_PAUSE = env_float("NOTICES_ENQUEUE_PAUSE", 30.0)
+# Reminders, in seconds before the answer is due (0 = at the deadline).
+NOTICES_REMINDER_OFFSETS = [
+    int(value) for value in env_list("NOTICES_REMINDER_OFFSETS", "604800,86400,0")
+]
+NOTICES_DEADLINE_SWEEP = env_float("NOTICES_DEADLINE_SWEEP", 300.0)  # beat period
+NOTICES_DEADLINE_BATCH = env_int("NOTICES_DEADLINE_BATCH", 500)  # notices looked at per run
 
 # --- Security -----------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -9,6 +9,7 @@ portal_patterns = [
     path("dashboard/staff/", views.staff_dashboard, name="staff-dashboard"),
     path("dashboard/registry/", views.registry_dashboard, name="registry-dashboard"),
     path("dashboard/admin/", views.admin_dashboard, name="admin-dashboard"),
+    path("account/delete/", views.account_delete, name="account-delete"),
 ]
 
 urlpatterns = [

@@ -2,18 +2,25 @@
 
 from http import HTTPStatus
 
+from allauth.account.decorators import reauthentication_required
+from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accounts import selectors as account_selectors
+from accounts import services as account_services
 from accounts.models import AuditEvent, Guild, GuildMembership, User
+from consent import ledger
 from notices import selectors as notice_selectors
 
 from . import health
+from .forms import AccountDeleteForm
 
 
 def home(request):
@@ -90,3 +97,25 @@ def admin_dashboard(request):
             "recent_events": AuditEvent.objects.select_related("actor")[:15],
         },
     )
+
+
+@login_required
+@reauthentication_required
+def account_delete(request):
+    """The creator deletes her own account. Her names are first blanked beside the consent
+    ledger's hashed entries, which stay (AI developers' copies still verify); then her account
+    and everything that is hers go."""
+    form = AccountDeleteForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        user = request.user
+        with transaction.atomic():
+            ledger.forget_labels(user)
+            account_services.account_delete(actor=user, user=user)
+        logout(request)
+        messages.success(
+            request,
+            "Your account is deleted, with your works, files and choices. "
+            "Your consent history stays, without your name.",
+        )
+        return redirect("portal:home")
+    return render(request, "portal/account_delete.html", {"form": form})

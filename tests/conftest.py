@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 
 from portal.celery import app as celery_app
 
@@ -37,6 +37,7 @@ def _fresh_cache(django_db_setup, django_db_blocker):
     so allauth's rate-limit counters and the worker heartbeat do not leak between tests."""
     with django_db_blocker.unblock():
         cache.clear()
+    caches["public_pages"].clear()
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -1,4 +1,5 @@
 import secrets
+import string
 import uuid
 
 from django.conf import settings
@@ -9,9 +10,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 
+PUBLIC_ID_ALPHABET = string.ascii_letters + string.digits
+
+
 def new_public_id() -> str:
-    """16 URL-safe characters from 96 random bits: unguessable, unlike the primary key."""
-    return secrets.token_urlsafe(12)
+    """16 letters and digits (95 random bits): unguessable, unlike the primary key, and safe
+    everywhere an id travels — never starting with "-" (a CSV formula, a command-line option)."""
+    return "".join(secrets.choice(PUBLIC_ID_ALPHABET) for _ in range(16))
 
 
 class Work(models.Model):

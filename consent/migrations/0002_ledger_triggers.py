@@ -1,8 +1,9 @@
 """The database itself refuses to change or delete a consent-ledger entry's hashed columns.
 
 PostgreSQL: a trigger function raising on UPDATE (of anything but the display labels) and on
-DELETE. SQLite (the embedded default) gets the same rule as two triggers. Only the labels kept
-beside the hashed text may be blanked (account deletion)."""
+DELETE. SQLite (the embedded default) refuses the UPDATE in a trigger too (DELETE: see
+``_triggers.py``). Only the labels kept beside the hashed text may be blanked (account
+deletion)."""
 
 from django.db import migrations
 

@@ -200,6 +200,8 @@ class Command(BaseCommand):
                 defaults={"label": "Legal", "added_by": admin, "confirmed_at": now},
             )
 
+        self.consent(ada, ben)
+
     def catalogue(self, owners, verifier, now):
         from works import services
 
@@ -267,3 +269,49 @@ class Command(BaseCommand):
                 services.work_file_attach(actor=work.owner, work=work, upload=upload)
             finally:
                 upload.close()  # storage moved the file: close() knows to expect that
+
+    def consent(self, ada, ben):
+        """The issue's demo choices, written through the consent services so that the ledger
+        has their entries (and verifies). Saying again what already holds writes nothing."""
+        from datetime import timedelta
+
+        from consent import services
+        from consent.models import LicenceGrant
+
+        # Ada denies every AI use by default; one book is open to AI training under licence.
+        services.defaults_set(
+            actor=ada,
+            owner=ada,
+            choices={
+                "train-genai": "deny",
+                "train-ai": "deny",
+                "ai-input": "deny",
+                "style": "deny",
+            },
+        )
+        book = Work.objects.get(owner=ada, title="Salt and Signal")
+        services.override_set(
+            actor=ada, work=book, choices={"train-genai": "licence", "train-ai": "licence"}
+        )
+
+        # Ben allows search and training any AI, but not training generative AI — except for
+        # Example AI Labs, which holds his licence LIC-42 for a year.
+        services.defaults_set(
+            actor=ben,
+            owner=ben,
+            choices={"search": "allow", "train-ai": "allow", "train-genai": "deny"},
+        )
+        labs = AIDeveloper.objects.get(slug="example-ai-labs")
+        if not LicenceGrant.objects.filter(
+            owner=ben, developer=labs, licence_ref="LIC-42", revoked_at__isnull=True
+        ).exists():
+            today = timezone.localdate()
+            services.grant_create(
+                actor=ben,
+                owner=ben,
+                developer=labs,
+                uses=["train-genai"],
+                licence_ref="LIC-42",
+                starts_on=today,
+                ends_on=today + timedelta(days=364),
+            )
