@@ -7,7 +7,6 @@ them, names spelled exactly as computed (``X-Robots-Tag``, ``Content-Usage``…)
 template did not call the tag are left alone.
 """
 
-
 from . import page_cache
 
 
@@ -30,7 +29,11 @@ class PublicWorkPageCacheMiddleware:
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         match = request.resolver_match
-        if match is None or match.view_name != self.VIEW or not page_cache.cacheable_request(request):
+        if (
+            match is None
+            or match.view_name != self.VIEW
+            or not page_cache.cacheable_request(request)
+        ):
             return None
         version = page_cache.page_version(view_kwargs["public_id"])
         if version is None:

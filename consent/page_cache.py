@@ -16,9 +16,9 @@ import hashlib
 
 from django.conf import settings
 from django.core.cache import caches
+from django.db import connection
 from django.http import HttpResponse
 from django.utils.cache import patch_vary_headers
-from django.db import connection
 
 from .vocabulary import USES
 
@@ -81,9 +81,7 @@ def get(key: str):
 def put(key: str, response, signal_headers: dict) -> None:
     if response.status_code != 200 or response.streaming or response.cookies:
         return
-    caches[CACHE_ALIAS].set(
-        key, (response.content, response["Content-Type"], dict(signal_headers))
-    )
+    caches[CACHE_ALIAS].set(key, (response.content, response["Content-Type"], dict(signal_headers)))
 
 
 def hit_response(cached):

@@ -9,7 +9,6 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-
 PUBLIC_ID_ALPHABET = string.ascii_letters + string.digits
 
 
