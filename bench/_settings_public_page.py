@@ -4,4 +4,3 @@ one trivial page (``bench/_urls_trivial.py``). The project's settings know nothi
 from portal.settings import *  # noqa: F403
 
 ROOT_URLCONF = "bench._urls_trivial"
-
