@@ -83,3 +83,25 @@ def audit():
 
     _audit.pages = audited
     return _audit
+
+
+@pytest.fixture
+def browser_sign_in(live_server):
+    """``browser_sign_in(page, user)``: sign in through the real form, as a person would, and
+    land on the dashboard; ``browser_sign_in.out(page)`` signs out again."""
+    import re
+
+    from tests.factories import PASSWORD
+
+    def _sign_in(page, user):
+        page.goto(live_server.url + "/accounts/login/")
+        page.get_by_label(re.compile("^email", re.I)).fill(user.email)
+        page.get_by_label(re.compile("^password", re.I)).fill(PASSWORD)
+        page.get_by_role("button", name=re.compile("sign in", re.I)).click()
+        page.wait_for_url(re.compile("/dashboard/"))
+
+    def _sign_out(page):
+        page.get_by_role("button", name=re.compile("sign out", re.I)).first.click()
+
+    _sign_in.out = _sign_out
+    return _sign_in

@@ -4,25 +4,12 @@ it with a reason; the creators then read the outcome. axe-core audits every page
 
 import re
 
-from tests.factories import PASSWORD
 from works import services
 from works.models import Conflict
 
 
-def sign_in(page, live_server, user):
-    page.goto(live_server.url + "/accounts/login/")
-    page.get_by_label(re.compile("^email", re.I)).fill(user.email)
-    page.get_by_label(re.compile("^password", re.I)).fill(PASSWORD)
-    page.get_by_role("button", name=re.compile("sign in", re.I)).click()
-    page.wait_for_url(re.compile("/dashboard/"))
-
-
-def sign_out(page):
-    page.get_by_role("button", name=re.compile("sign out", re.I)).first.click()
-
-
 def test_a_conflict_is_resolved_by_a_superuser_and_each_side_sees_only_its_own(
-    live_server, page, audit, creator, other_creator, superuser
+    live_server, browser_sign_in, page, audit, creator, other_creator, superuser
 ):
     mine = services.work_create(
         owner=creator,
@@ -38,15 +25,15 @@ def test_a_conflict_is_resolved_by_a_superuser_and_each_side_sees_only_its_own(
     )
     conflict = Conflict.objects.get()
 
-    sign_in(page, live_server, other_creator)
+    browser_sign_in(page, other_creator)
     page.goto(live_server.url + f"/works/{theirs.public_id}/")
     assert page.get_by_text(re.compile("same ISBN", re.I)).first.is_visible()
     content = page.content()
     assert "The Quiet Harbour" not in content and creator.email not in content
     audit(page)
-    sign_out(page)
+    browser_sign_in.out(page)
 
-    sign_in(page, live_server, superuser)
+    browser_sign_in(page, superuser)
     page.goto(live_server.url + "/works/conflicts/")
     audit(page)
     page.get_by_role("link", name=f"Conflict {conflict.pk}").click()
@@ -61,9 +48,9 @@ def test_a_conflict_is_resolved_by_a_superuser_and_each_side_sees_only_its_own(
     conflict.refresh_from_db()
     assert (conflict.status, conflict.resolution) == ("resolved", "both_stand")
     audit(page)
-    sign_out(page)
+    browser_sign_in.out(page)
 
-    sign_in(page, live_server, creator)
+    browser_sign_in(page, creator)
     page.goto(live_server.url + f"/works/{mine.public_id}/")
     assert page.get_by_text(re.compile("Both registrations stand", re.I)).first.is_visible()
     assert page.get_by_text("Text and songbook of the same story: co-authors.").is_visible()

@@ -7,7 +7,6 @@ import re
 import http_sf
 
 from tests import factories
-from tests.factories import PASSWORD
 
 
 def public_headers(page, live_server, work):
@@ -22,7 +21,9 @@ def content_usage(headers) -> dict[str, str]:
     return {key: str(item) for key, (item, _params) in parsed.items()}
 
 
-def test_changing_choices_changes_the_public_signals_at_once(live_server, page, audit, creator):
+def test_changing_choices_changes_the_public_signals_at_once(
+    live_server, browser_sign_in, page, audit, creator
+):
     novel = factories.WorkFactory(owner=creator, title="The Quiet Harbour", kind="book")
     poem = factories.WorkFactory(owner=creator, title="Low Tide", kind="poem")
 
@@ -31,11 +32,7 @@ def test_changing_choices_changes_the_public_signals_at_once(live_server, page, 
     assert before["x-robots-tag"] == "noai, noimageai"
     assert content_usage(before) == {"train-ai": "n", "search": "y"}
 
-    page.goto(live_server.url + "/accounts/login/")
-    page.get_by_label(re.compile("^email", re.I)).fill(creator.email)
-    page.get_by_label(re.compile("^password", re.I)).fill(PASSWORD)
-    page.get_by_role("button", name=re.compile("sign in", re.I)).click()
-    page.wait_for_url(re.compile("/dashboard/"))
+    browser_sign_in(page, creator)
 
     # Her default: generative training allowed (and training any AI, which it is a kind of).
     page.goto(live_server.url + "/consent/")

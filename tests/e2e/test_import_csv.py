@@ -32,16 +32,11 @@ def write_catalogue(path: Path) -> Path:
 
 
 def test_csv_import_shows_progress_and_its_error_report(
-    live_server, celery_worker, page, audit, creator, tmp_path
+    live_server, browser_sign_in, celery_worker, page, audit, creator, tmp_path
 ):
-    from tests.factories import PASSWORD
 
     catalogue = write_catalogue(tmp_path / "catalogue.csv")
-    page.goto(live_server.url + "/accounts/login/")
-    page.get_by_label(re.compile("^email", re.I)).fill(creator.email)
-    page.get_by_label(re.compile("^password", re.I)).fill(PASSWORD)
-    page.get_by_role("button", name=re.compile("sign in", re.I)).click()
-    page.wait_for_url(re.compile("/dashboard/"))
+    browser_sign_in(page, creator)
 
     page.goto(live_server.url + "/works/imports/new/")
     audit(page)

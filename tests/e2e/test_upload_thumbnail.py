@@ -13,16 +13,11 @@ pytestmark = pytest.mark.worker
 
 
 def test_uploaded_photo_shows_processing_then_its_thumbnail(
-    live_server, celery_worker, page, audit, creator, tmp_path
+    live_server, browser_sign_in, celery_worker, page, audit, creator, tmp_path
 ):
-    from tests.factories import PASSWORD
 
     photo = files.make_jpeg(tmp_path / "lighthouse.jpg", size=(3000, 2000), seed=4)
-    page.goto(live_server.url + "/accounts/login/")
-    page.get_by_label(re.compile("^email", re.I)).fill(creator.email)
-    page.get_by_label(re.compile("^password", re.I)).fill(PASSWORD)
-    page.get_by_role("button", name=re.compile("sign in", re.I)).click()
-    page.wait_for_url(re.compile("/dashboard/"))
+    browser_sign_in(page, creator)
 
     page.goto(live_server.url + "/works/new/")
     audit(page)

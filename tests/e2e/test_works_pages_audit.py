@@ -7,19 +7,10 @@ import re
 from django.utils import timezone
 
 from tests import factories
-from tests.factories import PASSWORD
-
-
-def sign_in(page, live_server, user):
-    page.goto(live_server.url + "/accounts/login/")
-    page.get_by_label(re.compile("^email", re.I)).fill(user.email)
-    page.get_by_label(re.compile("^password", re.I)).fill(PASSWORD)
-    page.get_by_role("button", name=re.compile("sign in", re.I)).click()
-    page.wait_for_url(re.compile("/dashboard/"))
 
 
 def test_creator_and_staff_pages_pass_an_accessibility_audit(
-    live_server, page, audit, creator, guild_staff
+    live_server, browser_sign_in, page, audit, creator, guild_staff
 ):
     novel = factories.WorkFactory(owner=creator, title="The Quiet Harbour", kind="book", year=2019)
     factories.WorkIdentifierFactory(work=novel, scheme="isbn", value="9780306406157")
@@ -28,7 +19,7 @@ def test_creator_and_staff_pages_pass_an_accessibility_audit(
     novel.save()
     novel.evidence.create(statement="Harbour Press contract 2018-44", added_by=creator)
 
-    sign_in(page, live_server, creator)
+    browser_sign_in(page, creator)
     page.goto(live_server.url + "/works/")
     audit(page)
     page.get_by_label(re.compile("^search", re.I)).fill("9780306406157")
@@ -43,7 +34,7 @@ def test_creator_and_staff_pages_pass_an_accessibility_audit(
     audit(page)
     page.get_by_role("button", name=re.compile("sign out", re.I)).first.click()
 
-    sign_in(page, live_server, guild_staff)
+    browser_sign_in(page, guild_staff)
     page.goto(live_server.url + "/works/claims/")
     audit(page)
     page.get_by_role("link", name=re.compile("The Quiet Harbour")).click()
