@@ -1,9 +1,9 @@
-"""Read-only: edits go through the portal's registry pages, which audit them and have new
-addresses confirmed. The admin is for looking."""
+"""Read-only: edits go through the portal's registry and delivery pages, which audit them
+and have new addresses confirmed. The admin is for looking."""
 
 from django.contrib import admin
 
-from .models import AIDeveloper, DeveloperContact
+from .models import AIDeveloper, Delivery, DeveloperContact, Suppression
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -45,3 +45,17 @@ class DeveloperContactAdmin(ReadOnlyAdmin):
     list_filter = ["confirmed_at", "removed_at"]
     search_fields = ["email", "developer__name"]
     list_select_related = ["developer"]
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(ReadOnlyAdmin):
+    list_display = ["recipient", "notice", "channel", "status", "attempts", "created_at"]
+    list_filter = ["status", "channel"]
+    search_fields = ["recipient", "notice__topic", "notice__key"]
+    list_select_related = ["notice__developer"]
+
+
+@admin.register(Suppression)
+class SuppressionAdmin(ReadOnlyAdmin):
+    list_display = ["address", "code", "created_at", "cleared_at"]
+    search_fields = ["address"]

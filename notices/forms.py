@@ -1,6 +1,6 @@
 from django import forms
 
-from .models import AIDeveloper
+from .models import AIDeveloper, Delivery
 
 
 class DeveloperForm(forms.ModelForm):
@@ -33,4 +33,29 @@ class ContactForm(forms.Form):
         max_length=120,
         required=False,
         help_text="Optional: who reads it, e.g. Legal or Data protection.",
+    )
+
+
+class DeliveryFilterForm(forms.Form):
+    """The delivery list's filters (GET). Every field is optional; an invalid value is shown
+    with its error and ignored."""
+
+    status = forms.ChoiceField(
+        choices=[("", "Any status"), *Delivery.Status.choices], required=False
+    )
+    developer = forms.ModelChoiceField(
+        queryset=AIDeveloper.objects.order_by("name"),
+        to_field_name="slug",
+        required=False,
+        empty_label="Any developer",
+        label="AI developer",
+    )
+    channel = forms.ChoiceField(
+        choices=[("", "Any channel"), *Delivery.Channel.choices], required=False
+    )
+    topic = forms.CharField(
+        max_length=200,
+        required=False,
+        label="Topic starts with",
+        widget=forms.TextInput(attrs={"placeholder": "e.g. removal:42", "spellcheck": "false"}),
     )

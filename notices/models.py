@@ -1,8 +1,11 @@
+import hashlib
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.urls import reverse
+from django.utils import timezone
 
 
 class AIDeveloper(models.Model):
@@ -87,3 +90,213 @@ class DeveloperContact(models.Model):
         if self.removed_at:
             return "removed"
         return "confirmed" if self.confirmed_at else "awaiting confirmation"
+
+
+# --- The notice engine: an outbox of notices, one delivery per channel and recipient -----------
+
+
+class Notice(models.Model):
+    """One notice to one AI developer, written by the caller in the transaction of the event
+    that causes it. The engine knows nothing of what it says: ``topic`` is the caller's opaque
+    handle (``removal:42``), ``key`` its idempotency key, from which every channel derives the
+    identity of what it sends (see ``Delivery.identity``)."""
+
+    class Kind(models.TextChoices):
+        NOTICE = "notice", "Notice"
+        REMINDER = "reminder", "Reminder"
+
+    developer = models.ForeignKey(AIDeveloper, on_delete=models.PROTECT, related_name="notices")
+    topic = models.CharField(max_length=200, db_index=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.NOTICE)
+    reminds = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reminders",
+        help_text="For a reminder: the notice it reminds of.",
+    )
+    key = models.CharField("idempotency key", max_length=200, unique=True)
+    subject = models.TextField()
+    text = models.TextField()
+    html = models.TextField(blank=True)
+    reply_to = models.EmailField(blank=True)
+    answer_due_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    overdue_at = models.DateTimeField(null=True, blank=True)
+    overdue_handled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            # The deadline run's index: open notices with a deadline, by deadline.
+            models.Index(
+                fields=["answer_due_at"],
+                condition=Q(
+                    kind="notice",
+                    answer_due_at__isnull=False,
+                    answered_at__isnull=True,
+                    overdue_handled_at__isnull=True,
+                ),
+                name="notice_deadline_open",
+            ),
+            models.Index(fields=["created_at"], name="notice_created"),
+        ]
+
+    def __str__(self):
+        return f"{self.subject} → {self.developer}"
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.overdue_at is not None and self.answered_at is None
+
+
+class NoticeAttachment(models.Model):
+    """A file the caller built (a JSON or CSV manifest of works), sent with every channel that
+    carries files."""
+
+    notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="attachments")
+    filename = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100, default="application/octet-stream")
+    content = models.BinaryField()
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self):
+        return self.filename
+
+
+def message_id_for(key: str, recipient: str) -> str:
+    """The email ``Message-ID`` of the notice with idempotency key ``key`` sent to
+    ``recipient``: the same for every attempt and every resend."""
+    key_hash = hashlib.sha256(key.encode()).hexdigest()[:32]
+    recipient_hash = hashlib.sha256(recipient.strip().lower().encode()).hexdigest()[:12]
+    return f"<{key_hash}.{recipient_hash}@{settings.NOTICES_MESSAGE_ID_DOMAIN}>"
+
+
+class Delivery(models.Model):
+    """A notice on its way to one recipient over one channel: claimed by a worker under a lease,
+    attempted, retried with back-off, and finally delivered or failed."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+        SUPPRESSED = "suppressed", "Suppressed"
+
+    PENDING = (Status.QUEUED, Status.SENDING)
+
+    notice = models.ForeignKey(Notice, on_delete=models.PROTECT, related_name="deliveries")
+    channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.EMAIL)
+    recipient = models.CharField(max_length=500)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    # Retries stop NOTICES_RETRY_LIMIT seconds after this: the creation, or the last "retry now".
+    window_started_at = models.DateTimeField(default=timezone.now)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name_plural = "deliveries"
+        constraints = [
+            models.UniqueConstraint(
+                "notice", "channel", "recipient", name="one_delivery_per_channel_and_recipient"
+            )
+        ]
+        indexes = [
+            # The sweep's index: only undelivered rows, so it stays small however many
+            # deliveries are done.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status__in=["queued", "sending"]),
+                name="delivery_due",
+            ),
+            models.Index(fields=["status", "-created_at"], name="delivery_status_created"),
+            models.Index(fields=["created_at"], name="delivery_created"),
+            models.Index(fields=["delivered_at"], name="delivery_delivered"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_channel_display()} to {self.recipient} ({self.get_status_display()})"
+
+    @property
+    def identity(self) -> str:
+        """What the channel calls this delivery, derived from the notice's idempotency key:
+        the same for every retry and resend, so a recipient recognises a repeat."""
+        return message_id_for(self.notice.key, self.recipient)
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in self.PENDING
+
+
+class DeliveryAttempt(models.Model):
+    class Result(models.TextChoices):
+        DELIVERED = "delivered", "Delivered"
+        TEMPORARY = "temporary", "Temporary failure"
+        PERMANENT = "permanent", "Permanent failure"
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_log")
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    result = models.CharField(max_length=20, choices=Result.choices)
+    error = models.TextField(blank=True)
+    code = models.PositiveIntegerField("SMTP code", null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.get_result_display()} at {self.started_at:%Y-%m-%d %H:%M:%S}"
+
+    @property
+    def duration_seconds(self) -> float:
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+class SuppressionQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(cleared_at__isnull=True)
+
+
+class Suppression(models.Model):
+    """An address that refused a notice permanently: no more notices go to it until staff
+    clear it."""
+
+    address = models.CharField(max_length=500, help_text="Lower-cased.")
+    reason = models.TextField(blank=True)
+    code = models.PositiveIntegerField("SMTP code", null=True, blank=True)
+    delivery = models.ForeignKey(
+        Delivery, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    cleared_at = models.DateTimeField(null=True, blank=True)
+    cleared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = SuppressionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # Addresses are stored lower-cased; this is also the index deliveries look up.
+            models.UniqueConstraint(
+                fields=["address"],
+                condition=Q(cleared_at__isnull=True),
+                name="one_active_suppression_per_address",
+            )
+        ]
+
+    def __str__(self):
+        return self.address

@@ -1,14 +1,17 @@
-"""Reads about the AI-developer registry."""
+"""Reads about the AI-developer registry and, below, about notice deliveries."""
 
+import statistics
 from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import CharField, Count, Q, QuerySet
-from django.db.models.functions import Cast
+from django.db.models import CharField, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
+from django.db.models.functions import Cast, TruncDate
+from django.utils import timezone
 
 from accounts.models import AuditEvent
 
-from .models import AIDeveloper, DeveloperContact
+from .models import AIDeveloper, Delivery, DeliveryAttempt, DeveloperContact, Suppression
 
 
 def developers() -> QuerySet[AIDeveloper]:
@@ -32,8 +35,11 @@ def registry_summary() -> dict:
 
 
 def registry_changes() -> QuerySet[AuditEvent]:
-    """Every recorded edit of the registry (developers and contacts), newest first."""
-    return AuditEvent.objects.filter(object_type__startswith="notices.").select_related("actor")
+    """Every recorded edit of the registry (developers and contacts), newest first. Staff
+    actions on deliveries and suppressions have their own pages."""
+    return AuditEvent.objects.filter(
+        object_type__in=[AIDeveloper._meta.label_lower, DeveloperContact._meta.label_lower]
+    ).select_related("actor")
 
 
 def developer_contacts(developer: AIDeveloper) -> QuerySet[DeveloperContact]:
@@ -122,3 +128,156 @@ def developer_history(developer: AIDeveloper, limit: int = 100) -> list[HistoryE
             )
         )
     return entries
+
+
+# --- Deliveries (staff pages) ---------------------------------------------------------------------
+
+
+def deliveries(
+    *, status: str = "", developer: AIDeveloper | None = None, channel: str = "", topic: str = ""
+) -> QuerySet[Delivery]:
+    """Deliveries, newest first, with their notice and developer (one query a page)."""
+    qs = Delivery.objects.select_related("notice__developer").order_by("-created_at", "-pk")
+    if status:
+        qs = qs.filter(status=status)
+    if developer is not None:
+        qs = qs.filter(notice__developer=developer)
+    if channel:
+        qs = qs.filter(channel=channel)
+    if topic:
+        qs = qs.filter(notice__topic__startswith=topic)
+    return qs
+
+
+def status_counts(qs: QuerySet[Delivery]) -> dict[str, int]:
+    """How many of ``qs`` are in each status, every status present (one query)."""
+    counts = dict.fromkeys(Delivery.Status.values, 0)
+    counts.update(
+        qs.order_by().values_list("status").annotate(n=Count("pk")).values_list("status", "n")
+    )
+    return counts
+
+
+def delivery_detail(pk: int) -> Delivery | None:
+    return (
+        Delivery.objects.select_related("notice__developer", "notice__reminds")
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def delivery_attempts(delivery: Delivery) -> QuerySet[DeliveryAttempt]:
+    return delivery.attempt_log.order_by("-started_at", "-pk")
+
+
+def delivery_history(delivery: Delivery) -> QuerySet[AuditEvent]:
+    return AuditEvent.objects.filter(
+        object_type=Delivery._meta.label_lower, object_id=str(delivery.pk)
+    ).select_related("actor")
+
+
+def suppressions(*, cleared: bool = False) -> QuerySet[Suppression]:
+    qs = Suppression.objects.select_related("cleared_by", "delivery__notice__developer")
+    if cleared:
+        return qs.filter(cleared_at__isnull=False).order_by("-cleared_at", "-pk")
+    return qs.active().order_by("-created_at", "-pk")
+
+
+def active_suppression(address: str) -> Suppression | None:
+    return Suppression.objects.active().filter(address=address.strip().lower()).first()
+
+
+@dataclass(frozen=True)
+class DeveloperRates:
+    developer_id: int
+    name: str
+    slug: str
+    total: int
+    delivered: int
+    failed: int
+    suppressed: int
+    pending: int
+    median_seconds: float | None
+
+    @property
+    def delivered_rate(self) -> float | None:
+        return self.delivered / self.total if self.total else None
+
+
+def developer_rates(*, since) -> list[DeveloperRates]:
+    """Per developer, for deliveries created since ``since``: how many, how many delivered,
+    failed, suppressed and still pending, and the median time from queued to delivered.
+    Two queries; the median is taken in Python over the window's delivered rows."""
+    status = Delivery.Status
+    rows = (
+        Delivery.objects.filter(created_at__gte=since)
+        .values("notice__developer_id", "notice__developer__name", "notice__developer__slug")
+        .annotate(
+            total=Count("pk"),
+            delivered=Count("pk", filter=Q(status=status.DELIVERED)),
+            failed=Count("pk", filter=Q(status=status.FAILED)),
+            suppressed=Count("pk", filter=Q(status=status.SUPPRESSED)),
+            pending=Count("pk", filter=Q(status__in=Delivery.PENDING)),
+        )
+        .order_by("notice__developer__name")
+    )
+    durations: dict[int, list[float]] = {}
+    for developer_id, took in (
+        Delivery.objects.filter(created_at__gte=since, status=status.DELIVERED)
+        .annotate(took=ExpressionWrapper(F("delivered_at") - F("created_at"), DurationField()))
+        .values_list("notice__developer_id", "took")
+        .iterator(chunk_size=5000)
+    ):
+        if took is not None:
+            durations.setdefault(developer_id, []).append(took.total_seconds())
+    return [
+        DeveloperRates(
+            developer_id=row["notice__developer_id"],
+            name=row["notice__developer__name"],
+            slug=row["notice__developer__slug"],
+            total=row["total"],
+            delivered=row["delivered"],
+            failed=row["failed"],
+            suppressed=row["suppressed"],
+            pending=row["pending"],
+            median_seconds=(
+                statistics.median(durations[row["notice__developer_id"]])
+                if durations.get(row["notice__developer_id"])
+                else None
+            ),
+        )
+        for row in rows
+    ]
+
+
+@dataclass(frozen=True)
+class ChartDay:
+    day: date
+    sent: int
+    delivered: int
+
+
+def daily_counts(*, days: int = 30, today: date | None = None) -> list[ChartDay]:
+    """Notices sent (deliveries queued: one per notice and address) and delivered on each of
+    the last ``days`` days, in the portal's time zone, oldest first. Two queries."""
+    today = today or timezone.localdate()
+    first = today - timedelta(days=days - 1)
+    start = timezone.make_aware(datetime.combine(first, time.min))
+    sent = dict(
+        Delivery.objects.filter(created_at__gte=start)
+        .annotate(day=TruncDate("created_at"))
+        .values("day")
+        .annotate(n=Count("pk"))
+        .values_list("day", "n")
+    )
+    delivered = dict(
+        Delivery.objects.filter(delivered_at__gte=start)
+        .annotate(day=TruncDate("delivered_at"))
+        .values("day")
+        .annotate(n=Count("pk"))
+        .values_list("day", "n")
+    )
+    return [
+        ChartDay(day, sent.get(day, 0), delivered.get(day, 0))
+        for day in (first + timedelta(days=i) for i in range(days))
+    ]

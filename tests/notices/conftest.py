@@ -13,3 +13,51 @@ def developer(db):
     return factories.AIDeveloperFactory(
         name="Example AI Ltd", slug="example-ai", crawler_user_agents="ExampleBot\nExampleBot-Image"
     )
+
+
+# --- The notice engine ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def contact(developer):
+    """A confirmed notice contact of ``developer``."""
+    return factories.DeveloperContactFactory(developer=developer, email="legal@example-ai.example")
+
+
+@pytest.fixture
+def make_notice(developer, contact):
+    """Queue a notice to ``developer`` (its confirmed contact) inside a transaction."""
+    from django.db import transaction
+
+    from notices.services import notice_create
+
+    counter = iter(range(1, 10_000))
+
+    def _make(**fields):
+        n = next(counter)
+        values = {
+            "developer": developer,
+            "topic": f"test:{n}",
+            "key": f"test:{n}:developer:{developer.pk}",
+            "subject": f"Notice {n}",
+            "text": f"Please stop using work {n}.",
+            **fields,
+        }
+        with transaction.atomic():
+            return notice_create(**values)
+
+    return _make
+
+
+@pytest.fixture
+def smtp(settings, smtp_server):
+    """Django in this process sends through SMTP to a real server (``smtp_server``)."""
+    from notices.transports import EmailTransport
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = smtp_server.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    yield smtp_server
+    EmailTransport()._drop_connection()

@@ -20,14 +20,14 @@ from accounts import mail
 from accounts.models import User
 from accounts.services import audit_record
 
-from .models import AIDeveloper, DeveloperContact
+from ..models import AIDeveloper, DeveloperContact
 
 DEVELOPER_FIELDS = ["name", "slug", "website", "crawler_user_agents", "is_active"]
 CONTACT_FIELDS = ["email", "label"]
 
 # Path segments of the registry's own pages: a developer with one of these slugs would be
 # unreachable (see ``notices/urls.py``).
-RESERVED_SLUGS = frozenset({"new", "confirm"})
+RESERVED_SLUGS = frozenset({"new", "confirm", "deliveries"})
 
 CONTACT_CONFIRM_SALT = "notices.contact-confirm"
 DEFAULT_CONFIRM_MAX_AGE = 7 * 24 * 3600

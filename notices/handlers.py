@@ -1,0 +1,36 @@
+"""What happens when a notice's answer is overdue is the caller's business, not the engine's.
+
+A caller registers, in its ``AppConfig.ready()``, a handler for the prefix of its topics (the
+text before the first ``:``; ``removal`` for ``removal:42``)::
+
+    register_overdue_handler("removal", removal_notice_overdue)
+
+``deadlines.deadlines_run`` calls it once per overdue notice, with the notice, **inside** the
+transaction that marks the notice handled: if the handler raises, both roll back and the next
+run calls it again. So a handler writes to the database and leaves anything slow or remote
+(emails, tasks) through ``transaction.on_commit``; it must not do network I/O itself.
+"""
+
+from collections.abc import Callable
+
+OverdueHandler = Callable[["Notice"], None]  # noqa: F821 - models import nothing from here
+
+_overdue_handlers: dict[str, OverdueHandler] = {}
+
+
+def topic_prefix(topic: str) -> str:
+    return topic.split(":", 1)[0]
+
+
+def register_overdue_handler(prefix: str, func: OverdueHandler) -> None:
+    if not prefix or ":" in prefix:
+        raise ValueError(f"A topic prefix is the text before the first ':', not {prefix!r}.")
+    _overdue_handlers[prefix] = func
+
+
+def unregister_overdue_handler(prefix: str) -> None:
+    _overdue_handlers.pop(prefix, None)
+
+
+def overdue_handler_for(topic: str) -> OverdueHandler | None:
+    return _overdue_handlers.get(topic_prefix(topic))

@@ -1,0 +1,52 @@
+"""Every write of the ``notices`` app.
+
+- ``registry``: AI developers and their notice contacts (edited by registry managers, audited,
+  contacts confirmed through a signed link).
+- ``outbox``: notices handed to the delivery engine by callers, and the suppression list.
+
+The delivery engine's own writes (claims, attempts, the sweep, "retry now") are in
+``notices.deliveries``; deadlines and reminders in ``notices.deadlines``.
+"""
+
+from .outbox import notice_create, suppression_clear
+from .registry import (
+    CONTACT_CONFIRM_SALT,
+    CONTACT_FIELDS,
+    DEFAULT_CONFIRM_MAX_AGE,
+    DEVELOPER_FIELDS,
+    RESEND_INTERVAL,
+    RESERVED_SLUGS,
+    ContactLinkError,
+    confirm_max_age,
+    contact_add,
+    contact_confirm,
+    contact_confirm_url,
+    contact_for_token,
+    contact_remove,
+    contact_resend,
+    contact_token_make,
+    developer_create,
+    developer_update,
+)
+
+__all__ = [
+    "CONTACT_CONFIRM_SALT",
+    "CONTACT_FIELDS",
+    "DEFAULT_CONFIRM_MAX_AGE",
+    "DEVELOPER_FIELDS",
+    "RESEND_INTERVAL",
+    "RESERVED_SLUGS",
+    "ContactLinkError",
+    "confirm_max_age",
+    "contact_add",
+    "contact_confirm",
+    "contact_confirm_url",
+    "contact_for_token",
+    "contact_remove",
+    "contact_resend",
+    "contact_token_make",
+    "developer_create",
+    "developer_update",
+    "notice_create",
+    "suppression_clear",
+]
