@@ -72,3 +72,14 @@ def test_signed_in_readers_are_never_served_the_cached_page(client, creator):
     client.force_login(creator)
     page = fetch(client, work).content.decode()
     assert "Sign out" in page  # her own navigation, not the anonymous page's
+
+
+def test_a_head_request_gets_the_signal_headers(client, creator):
+    """Crawlers often probe with HEAD: the headers are the same as for GET, with no body."""
+    work = factories.WorkFactory(owner=creator)
+    for _ in range(2):  # rendered, then from the cache
+        response = client.head(reverse("works:public", args=[work.public_id]))
+        assert response.status_code == 200
+        assert response["X-Robots-Tag"] == "noai, noimageai"
+        assert response["Content-Usage"] == "train-ai=n, search=y"
+        assert response.content == b""

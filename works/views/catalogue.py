@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.functional import SimpleLazyObject
 from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from accounts.forms import add_service_errors
 from accounts.selectors import user_roles
@@ -322,7 +322,7 @@ def claim_review(request, public_id):
 # --- Public ------------------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe  # GET and HEAD: crawlers probe with HEAD for the signal headers
 def public_work(request, public_id):
     work = get_object_or_404(
         Work.objects.select_related("owner", "owner__creator_profile"), public_id=public_id
