@@ -30,7 +30,9 @@ def test_uploaded_photo_shows_processing_then_its_thumbnail(
 
     thumbnail = page.get_by_role("img", name=re.compile("thumbnail of lighthouse at dusk", re.I))
     thumbnail.wait_for(timeout=30_000)  # no reload: the panel polls until the worker is done
-    assert page.evaluate("img => img.naturalWidth", thumbnail.element_handle()) == 480
+    image = thumbnail.element_handle()
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image)
+    assert page.evaluate("img => img.naturalWidth", image) == 480  # the real thumbnail loaded
     assert WorkFile.objects.get().status == WorkFile.Status.READY
     audit(page)
     assert not page.console_errors, page.console_errors
