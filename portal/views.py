@@ -18,6 +18,8 @@ from accounts import services as account_services
 from accounts.models import AuditEvent, Guild, GuildMembership, User
 from consent import ledger
 from notices import selectors as notice_selectors
+from works import selectors as work_selectors
+from works.conflicts import conflict_queue
 
 from . import health
 from .forms import AccountDeleteForm
@@ -63,6 +65,9 @@ def staff_dashboard(request):
             "guilds": guilds,
             "queue_count": queue.count(),
             "oldest_claims": queue[:5],
+            # The other queues that wait on this person: works' claims and conflicts.
+            "work_claims_count": work_selectors.claim_queue(request.user).count(),
+            "conflicts_count": conflict_queue(request.user).count(),
         },
     )
 

@@ -1,0 +1,47 @@
+"""The guild-staff dashboard counts every queue that waits on this person — membership claims,
+works' claims to verify, conflicts — and only those of her own guilds."""
+
+from django.urls import reverse
+from django.utils import timezone
+
+from tests import factories
+from works import services as works_services
+
+
+def test_the_dashboard_counts_each_queue_of_her_guild_only(
+    client,
+    guild_staff,
+    other_guild_staff,
+    creator,
+    other_creator,
+    wggb,
+    django_assert_max_num_queries,
+):
+    factories.MembershipFactory(guild=wggb)  # a membership claim waiting
+    work = factories.WorkFactory(owner=creator)
+    work.claim_requested_at = timezone.now()
+    work.save()
+    work.evidence.create(statement="contract", added_by=creator)
+    # Two verified members of the Writers' Guild claim the same ISBN: a conflict for its staff.
+    fellow = factories.MembershipFactory(guild=wggb, verified=True).user
+    works_services.work_create(
+        owner=creator, title="A", kind="book", identifiers={"isbn": ["9780306406157"]}
+    )
+    works_services.work_create(
+        owner=fellow, title="B", kind="book", identifiers={"isbn": ["9780306406157"]}
+    )
+
+    client.force_login(guild_staff)
+    with django_assert_max_num_queries(15):
+        response = client.get(reverse("portal:staff-dashboard"))
+    counts = {
+        k: response.context[k] for k in ("queue_count", "work_claims_count", "conflicts_count")
+    }
+    assert counts == {"queue_count": 1, "work_claims_count": 1, "conflicts_count": 1}
+
+    client.force_login(other_guild_staff)
+    response = client.get(reverse("portal:staff-dashboard"))
+    counts = {
+        k: response.context[k] for k in ("queue_count", "work_claims_count", "conflicts_count")
+    }
+    assert counts == {"queue_count": 0, "work_claims_count": 0, "conflicts_count": 0}
