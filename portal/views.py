@@ -18,6 +18,7 @@ from accounts import services as account_services
 from accounts.models import AuditEvent, Guild, GuildMembership, User
 from consent import ledger
 from notices import selectors as notice_selectors
+from notices.models import Delivery
 from works import selectors as work_selectors
 from works.conflicts import conflict_queue
 
@@ -99,6 +100,11 @@ def admin_dashboard(request):
             "pending_claims": GuildMembership.objects.filter(
                 status=GuildMembership.Status.CLAIMED
             ).count(),
+            # Her own queues: claims of creators with no verified membership, conflicts with
+            # no common guild — and notices that could not be delivered.
+            "work_claims_count": work_selectors.claim_queue(request.user).count(),
+            "conflicts_count": conflict_queue(request.user).count(),
+            "failed_deliveries": Delivery.objects.filter(status=Delivery.Status.FAILED).count(),
             "recent_events": AuditEvent.objects.select_related("actor")[:15],
         },
     )

@@ -45,3 +45,20 @@ def test_the_dashboard_counts_each_queue_of_her_guild_only(
         k: response.context[k] for k in ("queue_count", "work_claims_count", "conflicts_count")
     }
     assert counts == {"queue_count": 0, "work_claims_count": 0, "conflicts_count": 0}
+
+
+def test_the_superuser_dashboard_counts_her_own_queues(
+    client, superuser, creator, other_creator, charlie
+):
+    lone = factories.WorkFactory(owner=charlie)
+    works_services.claim_request(actor=charlie, work=lone, statement="mine")  # no guild: hers
+    works_services.work_create(
+        owner=creator, title="A", kind="book", identifiers={"isbn": ["9783161484100"]}
+    )
+    works_services.work_create(
+        owner=other_creator, title="B", kind="book", identifiers={"isbn": ["9783161484100"]}
+    )
+    client.force_login(superuser)
+    response = client.get(reverse("portal:admin-dashboard"))
+    assert (response.context["work_claims_count"], response.context["conflicts_count"]) == (1, 1)
+    assert response.context["failed_deliveries"] == 0
