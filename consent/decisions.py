@@ -24,7 +24,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from .models import LicenceGrant, Preference
-from .vocabulary import DEFAULTS, PLAIN, STRICTNESS, USES, Choice
+from .vocabulary import DEFAULTS, PLAIN, STRICTNESS, USES, Choice, Use
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,10 @@ class Decision:
     @property
     def label(self) -> str:
         return Choice(self.choice).label
+
+    @property
+    def use_label(self) -> str:
+        return Use(self.use).label
 
     def plain(self, kind: str = "work") -> str:
         text = PLAIN[(self.use, self.choice)].format(kind=kind)

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 from accounts import selectors as account_selectors
 from accounts import services as account_services
 from accounts.models import AuditEvent, Guild, GuildMembership, User
+from consent import decisions as consent_decisions
 from consent import ledger
 from notices import selectors as notice_selectors
 from notices.models import Delivery
@@ -48,6 +49,8 @@ def dashboard(request):
         {
             "profile": getattr(user, "creator_profile", None),
             "memberships": account_selectors.memberships_of(user),
+            "work_counts": work_selectors.counts_for_owner(user),
+            "ai_defaults": list(consent_decisions.defaults_for(user).values()),
         },
     )
 

@@ -63,3 +63,25 @@ def claim_queue(user: User) -> QuerySet[Work]:
         .select_related("owner", "owner__creator_profile", "file")
         .order_by("claim_requested_at", "pk")
     )
+
+
+def counts_for_owner(user: User) -> dict[str, int]:
+    """Her catalogue at a glance, in two queries: works by state, and open conflicts."""
+    from django.db.models import Count
+
+    from .models import Conflict
+
+    claim = Work.Claim
+    counts = Work.objects.filter(owner=user).aggregate(
+        active=Count("pk", filter=Q(status=Work.Status.ACTIVE)),
+        archived=Count("pk", filter=Q(status=Work.Status.ARCHIVED)),
+        verified=Count("pk", filter=Q(claim_state=claim.VERIFIED)),
+        awaiting=Count(
+            "pk", filter=Q(claim_state=claim.SELF_DECLARED, claim_requested_at__isnull=False)
+        ),
+        rejected=Count("pk", filter=Q(claim_state=claim.REJECTED)),
+    )
+    counts["conflicts"] = Conflict.objects.filter(
+        Q(work_a__owner=user) | Q(work_b__owner=user), status=Conflict.Status.OPEN
+    ).count()
+    return counts

@@ -62,3 +62,25 @@ def test_the_superuser_dashboard_counts_her_own_queues(
     response = client.get(reverse("portal:admin-dashboard"))
     assert (response.context["work_claims_count"], response.context["conflicts_count"]) == (1, 1)
     assert response.context["failed_deliveries"] == 0
+
+
+def test_the_creator_dashboard_shows_her_catalogue_and_ai_choices(
+    client, creator, guild_staff, django_assert_max_num_queries
+):
+    from consent import services as consent_services
+
+    for n in range(3):
+        factories.WorkFactory(owner=creator, title=f"Work {n}")
+    verified = factories.WorkFactory(owner=creator, title="Verified one")
+    works_services.claim_request(actor=creator, work=verified, statement="mine")
+    works_services.claim_decide(actor=guild_staff, work=verified, verify=True)
+    consent_services.defaults_set(actor=creator, owner=creator, choices={"ai-input": "licence"})
+
+    client.force_login(creator)
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("portal:dashboard"))
+    counts = response.context["work_counts"]
+    assert (counts["active"], counts["verified"], counts["awaiting"]) == (4, 1, 0)
+    page = response.content.decode()
+    assert "AI tools may use this work as input only under a licence" in page
+    assert "AI companies may not train generative models on this work." in page
