@@ -47,6 +47,7 @@ from accounts.services import audit_record
 
 from .models import Delivery, DeliveryAttempt, Suppression
 from .transports import TransportError, transport_for
+from .webhooks import endpoint_disable
 
 logger = logging.getLogger(__name__)
 
@@ -296,6 +297,8 @@ def _fields(outcome: Outcome, now) -> tuple[dict, tuple, float | None]:
     if error.permanent:
         return {"status": Status.FAILED, "last_error": error.message}, row, None
     delay = backoff(token)
+    if error.retry_after is not None:  # the server said when (HTTP Retry-After): not sooner
+        delay = max(delay, error.retry_after)
     limit = delivery.window_started_at + timedelta(seconds=settings.NOTICES_RETRY_LIMIT)
     if now + timedelta(seconds=delay) > limit:
         message = f"Gave up after {token} attempts: {error.message}"
@@ -362,6 +365,8 @@ def _record(outcomes: list[Outcome]) -> dict[int, str]:
                 continue
             if outcome.error is not None and outcome.error.suppress:
                 _suppress(outcome.delivery, outcome.error)
+            if outcome.error is not None and outcome.error.disable:
+                endpoint_disable(outcome.delivery, outcome.error.message)
             if countdown is not None:
                 retries.setdefault(countdown, []).append(pk)
         for outcome in outcomes:

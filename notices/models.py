@@ -176,12 +176,19 @@ def message_id_for(key: str, recipient: str) -> str:
     return f"<{key_hash}.{recipient_hash}@{settings.NOTICES_MESSAGE_ID_DOMAIN}>"
 
 
+def webhook_id_for(key: str) -> str:
+    """The ``webhook-id`` (Standard Webhooks) of the notice with idempotency key ``key``: the
+    same for every attempt and every resend."""
+    return "msg_" + hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
 class Delivery(models.Model):
     """A notice on its way to one recipient over one channel: claimed by a worker under a lease,
     attempted, retried with back-off, and finally delivered or failed."""
 
     class Channel(models.TextChoices):
         EMAIL = "email", "Email"
+        WEBHOOK = "webhook", "Webhook"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -233,6 +240,8 @@ class Delivery(models.Model):
     def identity(self) -> str:
         """What the channel calls this delivery, derived from the notice's idempotency key:
         the same for every retry and resend, so a recipient recognises a repeat."""
+        if self.channel == self.Channel.WEBHOOK:
+            return webhook_id_for(self.notice.key)
         return message_id_for(self.notice.key, self.recipient)
 
     @property
@@ -300,3 +309,51 @@ class Suppression(models.Model):
 
     def __str__(self):
         return self.address
+
+
+# --- Webhooks ------------------------------------------------------------------------------------
+
+
+class WebhookEndpointQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+
+class WebhookEndpoint(models.Model):
+    """A URL an AI developer receives notices at, signed per the Standard Webhooks
+    specification. The secret is needed in clear to sign, so it is stored encrypted
+    (``notices.crypto``), never hashed. After a rotation the previous secret keeps signing too
+    until ``previous_secret_until``."""
+
+    developer = models.ForeignKey(
+        AIDeveloper, on_delete=models.CASCADE, related_name="webhook_endpoints"
+    )
+    url = models.URLField(max_length=500)
+    secret_encrypted = models.TextField()
+    previous_secret_encrypted = models.TextField(blank=True)
+    previous_secret_until = models.DateTimeField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = WebhookEndpointQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"{self.url} ({self.developer})"
+
+    def signing_secrets(self, now=None) -> list[str]:
+        """The clear secrets to sign with: the current one, then the previous one during its
+        overlap."""
+        from .crypto import decrypt
+
+        now = now or timezone.now()
+        secrets = [decrypt(self.secret_encrypted)]
+        if self.previous_secret_encrypted and (
+            self.previous_secret_until is not None and self.previous_secret_until > now
+        ):
+            secrets.append(decrypt(self.previous_secret_encrypted))
+        return secrets

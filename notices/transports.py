@@ -40,6 +40,9 @@ class TransportError(Exception):
     ``code``: the SMTP reply code, when there was one.
     ``unreachable``: the server, not this recipient, is the trouble (no connection, a timeout,
     a session refused): other deliveries to it would fail the same way just now.
+    ``retry_after``: seconds the server asked us to wait (HTTP ``Retry-After``); the next try
+    comes no sooner.
+    ``disable``: the endpoint itself is gone (HTTP 410): stop sending to it.
     """
 
     def __init__(
@@ -50,6 +53,8 @@ class TransportError(Exception):
         code: int | None = None,
         suppress: bool = False,
         unreachable: bool = False,
+        retry_after: float | None = None,
+        disable: bool = False,
     ):
         super().__init__(message)
         self.message = message
@@ -57,6 +62,8 @@ class TransportError(Exception):
         self.code = code
         self.suppress = suppress and permanent
         self.unreachable = unreachable and not permanent
+        self.retry_after = retry_after
+        self.disable = disable
 
 
 class Transport:
@@ -257,8 +264,16 @@ class EmailTransport(Transport):
                 pass
 
 
+def _transports() -> dict[str, type[Transport]]:
+    from .webhooks import WebhookTransport
+
+    return {Delivery.Channel.EMAIL: EmailTransport, Delivery.Channel.WEBHOOK: WebhookTransport}
+
+
 TRANSPORTS: dict[str, type[Transport]] = {Delivery.Channel.EMAIL: EmailTransport}
 
 
 def transport_for(channel: str) -> Transport:
+    if channel not in TRANSPORTS:
+        TRANSPORTS.update(_transports())
     return TRANSPORTS[channel]()

@@ -393,6 +393,11 @@ NOTICES_REMINDER_OFFSETS = [
 ]
 NOTICES_DEADLINE_SWEEP = env_float("NOTICES_DEADLINE_SWEEP", 300.0)  # beat period
 NOTICES_DEADLINE_BATCH = env_int("NOTICES_DEADLINE_BATCH", 500)  # notices looked at per run
+# Webhooks: the Fernet key that encrypts endpoint secrets (required with DEBUG off; in DEBUG one
+# is derived from SECRET_KEY), the request timeout, and loopback targets (tests and the demo only).
+NOTICES_WEBHOOK_KEY = env("NOTICES_WEBHOOK_KEY")
+NOTICES_WEBHOOK_TIMEOUT = env_float("NOTICES_WEBHOOK_TIMEOUT", 10.0)
+NOTICES_WEBHOOK_ALLOW_LOOPBACK = env_bool("NOTICES_WEBHOOK_ALLOW_LOOPBACK", False)
 
 # --- Security -----------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

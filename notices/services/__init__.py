@@ -2,6 +2,7 @@
 
 - ``registry``: AI developers and their notice contacts (edited by registry managers, audited,
   contacts confirmed through a signed link).
+- ``webhooks``: developers' webhook endpoints and the rotation of their signing secrets.
 - ``outbox``: notices handed to the delivery engine by callers, and the suppression list.
 
 The delivery engine's own writes (claims, attempts, the sweep, "retry now") are in
@@ -28,6 +29,7 @@ from .registry import (
     developer_create,
     developer_update,
 )
+from .webhooks import webhook_endpoint_set, webhook_secret_rotate
 
 __all__ = [
     "CONTACT_CONFIRM_SALT",
@@ -49,4 +51,6 @@ __all__ = [
     "developer_update",
     "notice_create",
     "suppression_clear",
+    "webhook_endpoint_set",
+    "webhook_secret_rotate",
 ]

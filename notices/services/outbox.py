@@ -17,7 +17,15 @@ from accounts.models import User
 from accounts.services import audit_record
 
 from ..deliveries import publish_on_commit
-from ..models import AIDeveloper, Delivery, DeveloperContact, Notice, NoticeAttachment, Suppression
+from ..models import (
+    AIDeveloper,
+    Delivery,
+    DeveloperContact,
+    Notice,
+    NoticeAttachment,
+    Suppression,
+    WebhookEndpoint,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +108,37 @@ def _same_notice(notice: Notice, *, developer: AIDeveloper, topic: str) -> Notic
 
 
 def _deliveries_create(notice: Notice) -> list[int]:
-    """One email delivery per distinct confirmed address; returns the ids to send."""
+    """One email delivery per distinct confirmed address and one webhook delivery per active
+    endpoint; returns the ids to send."""
+    return _email_deliveries_create(notice) + _webhook_deliveries_create(notice)
+
+
+def _webhook_deliveries_create(notice: Notice) -> list[int]:
+    urls = dict.fromkeys(
+        WebhookEndpoint.objects.active()
+        .filter(developer_id=notice.developer_id)
+        .values_list("url", flat=True)
+    )
+    if not urls:
+        return []
+    now = timezone.now()
+    deliveries = Delivery.objects.bulk_create(
+        Delivery(
+            notice=notice,
+            channel=Delivery.Channel.WEBHOOK,
+            recipient=url,
+            next_attempt_at=now,
+            window_started_at=now,
+            created_at=now,
+        )
+        for url in urls
+    )
+    if any(d.pk is None for d in deliveries):
+        deliveries = list(notice.deliveries.filter(channel=Delivery.Channel.WEBHOOK))
+    return [d.pk for d in deliveries]
+
+
+def _email_deliveries_create(notice: Notice) -> list[int]:
     addresses = dict.fromkeys(
         email.strip().lower()
         for email in DeveloperContact.objects.confirmed()
@@ -134,7 +172,7 @@ def _deliveries_create(notice: Notice) -> list[int]:
         for address in addresses
     )
     if any(d.pk is None for d in deliveries):  # backends that return no ids from bulk_create
-        deliveries = list(notice.deliveries.all())
+        deliveries = list(notice.deliveries.filter(channel=Delivery.Channel.EMAIL))
     return [d.pk for d in deliveries if d.status == Delivery.Status.QUEUED]
 
 

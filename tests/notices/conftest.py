@@ -3,6 +3,12 @@ import pytest
 from tests import factories
 
 
+@pytest.fixture(autouse=True)
+def webhook_key(settings):
+    """Tests run with DEBUG off, where webhook secrets need an explicit Fernet key."""
+    settings.NOTICES_WEBHOOK_KEY = "dGVzdC1vbmx5LXdlYmhvb2sta2V5LTMyLWJ5dGVzISE="
+
+
 @pytest.fixture
 def manager_client(sign_in, registry_manager):
     return sign_in(registry_manager)

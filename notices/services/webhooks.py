@@ -1,0 +1,107 @@
+"""Webhook endpoints of AI developers: set by registry managers, secrets rotated with an
+overlap (both secrets sign meanwhile), every change audited."""
+
+import base64
+import secrets
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.services import audit_record
+
+from ..crypto import encrypt
+from ..models import AIDeveloper, WebhookEndpoint
+
+SECRET_BYTES = 32  # the specification asks for at least 24
+
+
+def new_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
+
+
+def _check_actor(actor: User | None) -> None:
+    if not (actor is not None and actor.is_authenticated and actor.can_manage_registry):
+        raise PermissionDenied("Only registry managers and superusers manage webhooks.")
+
+
+def webhook_url_validate(url: str) -> str:
+    url = (url or "").strip()
+    URLValidator(schemes=["http", "https"])(url)
+    parts = urlsplit(url)
+    if parts.scheme != "https" and not settings.NOTICES_WEBHOOK_ALLOW_LOOPBACK:
+        raise ValidationError("A webhook URL must use https.")
+    if parts.username or parts.password:
+        raise ValidationError("A webhook URL must not carry credentials.")
+    return url
+
+
+def webhook_endpoint_set(
+    *, actor: User, developer: AIDeveloper, url: str
+) -> tuple[WebhookEndpoint, str | None]:
+    """Point ``developer``'s webhook at ``url``. A developer has one active endpoint: an
+    existing one keeps its secret (and is re-activated); a new one gets a fresh secret,
+    returned in clear (shown once to the organisation), else None."""
+    _check_actor(actor)
+    url = webhook_url_validate(url)
+    with transaction.atomic():
+        endpoint = (
+            WebhookEndpoint.objects.select_for_update()
+            .filter(developer=developer)
+            .order_by("-is_active", "-created_at")
+            .first()
+        )
+        clear = None
+        before = None
+        if endpoint is None:
+            clear = new_secret()
+            endpoint = WebhookEndpoint.objects.create(
+                developer=developer, url=url, secret_encrypted=encrypt(clear)
+            )
+        else:
+            before = {"url": endpoint.url, "is_active": endpoint.is_active}
+            endpoint.url = url
+            endpoint.is_active = True
+            endpoint.disabled_at = None
+            endpoint.disabled_reason = ""
+            endpoint.save(update_fields=["url", "is_active", "disabled_at", "disabled_reason"])
+        audit_record(
+            actor=actor,
+            action="webhook.set",
+            obj=endpoint,
+            before=before,
+            after={"url": endpoint.url, "is_active": True, "developer": developer.slug},
+        )
+    return endpoint, clear
+
+
+def webhook_secret_rotate(*, actor: User, endpoint: WebhookEndpoint, overlap_seconds: int) -> str:
+    """Give ``endpoint`` a new secret and return it in clear (shown once). The old one keeps
+    signing too for ``overlap_seconds`` (two ``v1,`` signatures), so the organisation can
+    switch without losing a notice."""
+    _check_actor(actor)
+    if overlap_seconds < 0:
+        raise ValidationError("The overlap cannot be negative.")
+    clear = new_secret()
+    with transaction.atomic():
+        endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+        endpoint.previous_secret_encrypted = endpoint.secret_encrypted if overlap_seconds else ""
+        endpoint.previous_secret_until = (
+            timezone.now() + timedelta(seconds=overlap_seconds) if overlap_seconds else None
+        )
+        endpoint.secret_encrypted = encrypt(clear)
+        endpoint.save(
+            update_fields=["secret_encrypted", "previous_secret_encrypted", "previous_secret_until"]
+        )
+        audit_record(
+            actor=actor,
+            action="webhook.secret_rotate",
+            obj=endpoint,
+            after={"overlap_seconds": overlap_seconds, "url": endpoint.url},
+        )
+    return clear
