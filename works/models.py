@@ -225,6 +225,7 @@ class ClaimEvidence(models.Model):
     file = models.FileField(upload_to=evidence_path, max_length=300, blank=True)
     file_name = models.CharField(max_length=255, blank=True)
     file_mime = models.CharField(max_length=100, blank=True)
+    file_size = models.BigIntegerField(default=0, help_text="Bytes, counted in her quota.")
     url = models.URLField(max_length=2000, blank=True)
     statement = models.TextField(blank=True, max_length=5000)
     added_by = models.ForeignKey(

@@ -196,9 +196,10 @@ def work_set_status(*, actor: User, work: Work, archived: bool) -> Work:
 
 
 def storage_used(*, user: User) -> int:
-    files = WorkFile.objects.filter(work__owner=user).aggregate(total=Sum("size"))["total"] or 0
-    evidence = ClaimEvidence.objects.filter(work__owner=user).exclude(file="")
-    return files + sum(e.file.size for e in evidence if e.file.storage.exists(e.file.name))
+    """Bytes her files and evidence take, from the sizes recorded when they were stored."""
+    files = WorkFile.objects.filter(work__owner=user).aggregate(total=Sum("size"))["total"]
+    evidence = ClaimEvidence.objects.filter(work__owner=user).aggregate(total=Sum("file_size"))
+    return (files or 0) + (evidence["total"] or 0)
 
 
 def quota_left(*, user: User) -> int:
@@ -462,6 +463,7 @@ def _claim_request(*, actor, work, url, statement, evidence_file, stored) -> Wor
         filetype, _ = vet_upload(evidence_file, allowed_families={"text", "image"})
         evidence.file_name = (evidence_file.name or "evidence")[:255]
         evidence.file_mime = filetype.mime
+        evidence.file_size = evidence_file.size
         evidence_file.seek(0)
         evidence.file.save(f"evidence{filetype.extensions[0]}", evidence_file, save=False)
         stored.names.append(evidence.file.name)

@@ -361,3 +361,19 @@ def test_the_sweep_gives_up_on_a_file_stuck_for_a_day(
         work_file.status == WorkFile.Status.FAILED and "could not be processed" in work_file.error
     )
     assert not default_storage.exists("stuck.jpg") and stored_files(settings) == []
+
+
+def test_evidence_files_count_in_the_storage_allowance(
+    client, work_with_pdf, tmp_path, django_assert_max_num_queries
+):
+    from works import services
+
+    before = services.storage_used(user=work_with_pdf.owner)
+    path = files.make_pdf(tmp_path / "contract.pdf")
+    with open(path, "rb") as handle:
+        client.post(
+            reverse("works:claim-request", args=[work_with_pdf.public_id]), {"evidence": handle}
+        )
+    with django_assert_max_num_queries(2):  # sums in SQL: no file read, whatever the count
+        after = services.storage_used(user=work_with_pdf.owner)
+    assert after - before == path.stat().st_size
