@@ -34,3 +34,27 @@ def unregister_overdue_handler(prefix: str) -> None:
 
 def overdue_handler_for(topic: str) -> OverdueHandler | None:
     return _overdue_handlers.get(topic_prefix(topic))
+
+
+# --- Answers -------------------------------------------------------------------------------------
+
+AnswerHandler = Callable[["NoticeAnswer"], None]  # noqa: F821
+
+_answer_handlers: dict[str, AnswerHandler] = {}
+
+
+def register_answer_handler(prefix: str, func: AnswerHandler) -> None:
+    """``func(answer)`` runs for every new answer to a notice of a topic with this prefix,
+    inside the transaction that records it (raising refuses the answer). As with overdue
+    handlers: database writes only, anything remote through ``transaction.on_commit``."""
+    if not prefix or ":" in prefix:
+        raise ValueError(f"A topic prefix is the text before the first ':', not {prefix!r}.")
+    _answer_handlers[prefix] = func
+
+
+def unregister_answer_handler(prefix: str) -> None:
+    _answer_handlers.pop(prefix, None)
+
+
+def answer_handler_for(topic: str) -> AnswerHandler | None:
+    return _answer_handlers.get(topic_prefix(topic))

@@ -22,6 +22,19 @@ class AIDeveloper(models.Model):
     is_active = models.BooleanField(
         "active", default=True, help_text="Inactive developers receive no notices."
     )
+
+    class DigestFrequency(models.TextChoices):
+        DAILY = "daily", "Daily"
+        WEEKLY = "weekly", "Weekly"
+        OFF = "off", "Off"
+
+    digest_frequency = models.CharField(
+        "consent digest",
+        max_length=10,
+        choices=DigestFrequency.choices,
+        default=DigestFrequency.WEEKLY,
+        help_text="How often the organisation receives the works whose decisions changed.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -121,6 +134,10 @@ class Notice(models.Model):
     text = models.TextField()
     html = models.TextField(blank=True)
     reply_to = models.EmailField(blank=True)
+    answerable = models.BooleanField(
+        default=True,
+        help_text="Whether the notice asks for an answer (and its emails carry an answer link).",
+    )
     answer_due_at = models.DateTimeField(null=True, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
     overdue_at = models.DateTimeField(null=True, blank=True)
@@ -357,3 +374,189 @@ class WebhookEndpoint(models.Model):
         ):
             secrets.append(decrypt(self.previous_secret_encrypted))
         return secrets
+
+
+# --- Developer organisations: their people and API keys -----------------------------------------
+
+
+class DeveloperMember(models.Model):
+    """A person who acts for an AI developer: she sees its notices, answers them and manages its
+    webhook, API keys and digest. A person acts for one organisation at most."""
+
+    developer = models.ForeignKey(AIDeveloper, on_delete=models.CASCADE, related_name="members")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="developer_membership"
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"{self.user} ({self.developer})"
+
+
+class DeveloperInvitationQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(accepted_at__isnull=True, revoked_at__isnull=True)
+
+
+class DeveloperInvitation(models.Model):
+    """A registry manager's invitation of one address to an organisation, accepted through a
+    signed link by a signed-in person with that (verified) address."""
+
+    developer = models.ForeignKey(AIDeveloper, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = DeveloperInvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                "developer",
+                Lower("email"),
+                condition=Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="one_open_invitation_per_address",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.email} → {self.developer}"
+
+    @property
+    def state(self) -> str:
+        if self.accepted_at:
+            return "accepted"
+        return "revoked" if self.revoked_at else "open"
+
+
+class APIKeyQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(revoked_at__isnull=True)
+
+
+class APIKey(models.Model):
+    """A key an organisation's systems call the API with. Only a SHA-256 of it is stored (the
+    key is 32 random bytes, so a fast hash is enough); ``prefix`` — the part before the secret —
+    is shown so people can tell their keys apart, and finds the row to compare."""
+
+    developer = models.ForeignKey(AIDeveloper, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(
+        max_length=100, help_text="What the key is for, e.g. “ingest pipeline”."
+    )
+    prefix = models.CharField(max_length=20, unique=True)
+    hashed = models.CharField(max_length=64)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = APIKeyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "API key"
+
+    def __str__(self):
+        return f"{self.prefix}… ({self.developer})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+# --- Answers ---------------------------------------------------------------------------------
+
+
+class NoticeAnswer(models.Model):
+    """A developer's answer to a notice: acknowledged, then complied or disputed. Several may
+    follow one another; the same answer posted twice is recorded once (``fingerprint``)."""
+
+    class Kind(models.TextChoices):
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        COMPLIED = "complied", "Complied"
+        DISPUTED = "disputed", "Disputed"
+
+    class Via(models.TextChoices):
+        LINK = "link", "Signed link"
+        DASHBOARD = "dashboard", "Developer account"
+        API = "api", "API"
+        STAFF = "staff", "Recorded by staff"
+
+    notice = models.ForeignKey(Notice, on_delete=models.PROTECT, related_name="answers")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    statement = models.TextField(
+        blank=True, help_text="The compliance statement or the reason for the dispute."
+    )
+    via = models.CharField(max_length=20, choices=Via.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The developer's person, or the staff member who recorded it.",
+    )
+    api_key = models.ForeignKey(
+        APIKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="answers"
+    )
+    received_by = models.CharField(
+        "received by",
+        max_length=200,
+        blank=True,
+        help_text="For an answer recorded by staff: how it arrived (an email reply, a letter).",
+    )
+    fingerprint = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["notice", "fingerprint"], name="one_answer_per_content")
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.notice_id})"
+
+    @property
+    def by_staff(self) -> bool:
+        return self.via == self.Via.STAFF
+
+
+def answer_attachment_path(instance, filename):
+    return f"notices/answers/{instance.answer.notice_id}/{instance.sha256[:16]}/{filename}"
+
+
+class AnswerAttachment(models.Model):
+    """A file staff attached to an answer that arrived by other means (a scanned letter)."""
+
+    answer = models.ForeignKey(NoticeAnswer, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=answer_attachment_path, max_length=300)
+    filename = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self):
+        return self.filename

@@ -281,3 +281,23 @@ def daily_counts(*, days: int = 30, today: date | None = None) -> list[ChartDay]
         ChartDay(day, sent.get(day, 0), delivered.get(day, 0))
         for day in (first + timedelta(days=i) for i in range(days))
     ]
+
+
+# --- Answers -------------------------------------------------------------------------------------
+
+
+def answers_by_topic(topics) -> dict[str, list]:
+    """``{topic: [answer, …]}`` oldest first, each with its notice and developer: what a caller
+    shows its users (a creator's timeline). One query, whatever the number of topics."""
+    from .models import NoticeAnswer
+
+    topics = list(topics)
+    found: dict[str, list] = {topic: [] for topic in topics}
+    answers = (
+        NoticeAnswer.objects.filter(notice__topic__in=topics)
+        .select_related("notice", "notice__developer")
+        .order_by("created_at", "pk")
+    )
+    for answer in answers:
+        found[answer.notice.topic].append(answer)
+    return found

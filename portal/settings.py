@@ -299,6 +299,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notices.tasks.deliveries_sweep",
         "schedule": env_float("NOTICES_SWEEP_PERIOD", 60.0),
     },
+    # Consent digests to AI developers (daily/weekly per organisation; each period once).
+    "consent-digests": {
+        "task": "consent.tasks.digests_send",
+        "schedule": env_float("CONSENT_DIGEST_SWEEP", 3600.0),
+    },
     "notices-deadlines": {
         "task": "notices.tasks.deadlines_run",
         "schedule": env_float("NOTICES_DEADLINE_SWEEP", 300.0),
@@ -398,6 +403,14 @@ NOTICES_DEADLINE_BATCH = env_int("NOTICES_DEADLINE_BATCH", 500)  # notices looke
 NOTICES_WEBHOOK_KEY = env("NOTICES_WEBHOOK_KEY")
 NOTICES_WEBHOOK_TIMEOUT = env_float("NOTICES_WEBHOOK_TIMEOUT", 10.0)
 NOTICES_WEBHOOK_ALLOW_LOOPBACK = env_bool("NOTICES_WEBHOOK_ALLOW_LOOPBACK", False)
+# Developers' answers: a notice's signed answer link works until its deadline plus this many
+# days (or, for a notice without a deadline, this many days after it was sent).
+NOTICES_ANSWER_LINK_GRACE_DAYS = env_int("NOTICES_ANSWER_LINK_GRACE_DAYS", 30)
+NOTICES_ANSWER_LINK_DAYS_WITHOUT_DEADLINE = env_int("NOTICES_ANSWER_LINK_DAYS_WITHOUT_DEADLINE", 90)
+NOTICES_ANSWER_ATTACHMENT_MAX_BYTES = env_int("NOTICES_ANSWER_ATTACHMENT_MAX_BYTES", 10 * 2**20)
+NOTICES_INVITATION_MAX_AGE = env_int("NOTICES_INVITATION_MAX_AGE", 7 * 24 * 3600)  # seconds
+# Consent digests: more changed works than this in a period → a link to the full export.
+CONSENT_DIGEST_MAX_WORKS = env_int("CONSENT_DIGEST_MAX_WORKS", 10_000)
 
 # --- Security -----------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -3,12 +3,16 @@
 - ``registry``: AI developers and their notice contacts (edited by registry managers, audited,
   contacts confirmed through a signed link).
 - ``webhooks``: developers' webhook endpoints and the rotation of their signing secrets.
+- ``answers``: developers' answers to notices (signed link, dashboard, API, staff).
+- ``apikeys``: organisations' API keys (hashed, shown once, revocable).
 - ``outbox``: notices handed to the delivery engine by callers, and the suppression list.
 
 The delivery engine's own writes (claims, attempts, the sweep, "retry now") are in
 ``notices.deliveries``; deadlines and reminders in ``notices.deadlines``.
 """
 
+from .answers import answer_record
+from .apikeys import api_key_authenticate, api_key_create, api_key_revoke
 from .outbox import notice_create, suppression_clear
 from .registry import (
     CONTACT_CONFIRM_SALT,
@@ -32,6 +36,10 @@ from .registry import (
 from .webhooks import webhook_endpoint_set, webhook_secret_rotate
 
 __all__ = [
+    "answer_record",
+    "api_key_authenticate",
+    "api_key_create",
+    "api_key_revoke",
     "CONTACT_CONFIRM_SALT",
     "CONTACT_FIELDS",
     "DEFAULT_CONFIRM_MAX_AGE",

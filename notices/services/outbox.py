@@ -44,6 +44,7 @@ def notice_create(
     attachments: Iterable[Attachment] = (),
     reply_to: str = "",
     answer_due_at=None,
+    answerable: bool = True,
     kind: str = Notice.Kind.NOTICE,
     reminds: Notice | None = None,
 ) -> Notice:
@@ -53,6 +54,8 @@ def notice_create(
     commit or neither does. A second call with the same ``key`` returns the first notice and
     creates nothing. One delivery goes to each confirmed contact; an address on the active
     suppression list gets a delivery marked *suppressed* (visible to staff) and is not sent.
+
+    ``answerable=False`` (a digest) asks for no answer: its emails carry no answer link.
 
     ``topic`` is the caller's handle (``removal:42``): the text before the first ``:`` names the
     overdue handler (``handlers.register_overdue_handler``). ``html`` is trusted HTML the caller
@@ -74,6 +77,7 @@ def notice_create(
         html=html,
         reply_to=(reply_to or "").strip(),
         answer_due_at=answer_due_at,
+        answerable=answerable,
     )
     notice.full_clean(exclude=["developer", "reminds"])
     try:

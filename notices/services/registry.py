@@ -27,7 +27,7 @@ CONTACT_FIELDS = ["email", "label"]
 
 # Path segments of the registry's own pages: a developer with one of these slugs would be
 # unreachable (see ``notices/urls.py``).
-RESERVED_SLUGS = frozenset({"new", "confirm", "deliveries"})
+RESERVED_SLUGS = frozenset({"new", "confirm", "deliveries", "notices", "invitations"})
 
 CONTACT_CONFIRM_SALT = "notices.contact-confirm"
 DEFAULT_CONFIRM_MAX_AGE = 7 * 24 * 3600

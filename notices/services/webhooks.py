@@ -1,5 +1,5 @@
-"""Webhook endpoints of AI developers: set by registry managers, secrets rotated with an
-overlap (both secrets sign meanwhile), every change audited."""
+"""Webhook endpoints of AI developers: set by the organisation's people or registry managers,
+secrets rotated with an overlap (both secrets sign meanwhile), every change audited."""
 
 import base64
 import secrets
@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.services import audit_record
 
+from ..access import can_manage_developer
 from ..crypto import encrypt
 from ..models import AIDeveloper, WebhookEndpoint
 
@@ -25,9 +26,11 @@ def new_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
 
 
-def _check_actor(actor: User | None) -> None:
-    if not (actor is not None and actor.is_authenticated and actor.can_manage_registry):
-        raise PermissionDenied("Only registry managers and superusers manage webhooks.")
+def _check_actor(actor: User | None, developer: AIDeveloper) -> None:
+    if not can_manage_developer(actor, developer):
+        raise PermissionDenied(
+            "Only the organisation's people and registry managers manage its webhook."
+        )
 
 
 def webhook_url_validate(url: str) -> str:
@@ -47,7 +50,7 @@ def webhook_endpoint_set(
     """Point ``developer``'s webhook at ``url``. A developer has one active endpoint: an
     existing one keeps its secret (and is re-activated); a new one gets a fresh secret,
     returned in clear (shown once to the organisation), else None."""
-    _check_actor(actor)
+    _check_actor(actor, developer)
     url = webhook_url_validate(url)
     with transaction.atomic():
         endpoint = (
@@ -84,7 +87,7 @@ def webhook_secret_rotate(*, actor: User, endpoint: WebhookEndpoint, overlap_sec
     """Give ``endpoint`` a new secret and return it in clear (shown once). The old one keeps
     signing too for ``overlap_seconds`` (two ``v1,`` signatures), so the organisation can
     switch without losing a notice."""
-    _check_actor(actor)
+    _check_actor(actor, endpoint.developer)
     if overlap_seconds < 0:
         raise ValidationError("The overlap cannot be negative.")
     clear = new_secret()
