@@ -102,3 +102,11 @@ class WorkIdentifierFactory(factory.django.DjangoModelFactory):
     work = factory.SubFactory(WorkFactory)
     scheme = "url"
     value = factory.Sequence(lambda n: f"https://example.org/works/{n}")
+
+
+class DeveloperMemberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "notices.DeveloperMember"
+
+    developer = factory.SubFactory(AIDeveloperFactory)
+    user = factory.SubFactory(UserFactory)

@@ -21,6 +21,27 @@ def developer(db):
     )
 
 
+@pytest.fixture
+def other_developer(db):
+    return factories.AIDeveloperFactory(name="Other Models Inc", slug="other-models")
+
+
+@pytest.fixture
+def developer_user(developer):
+    """Dana acts for ``developer`` (Example AI Ltd)."""
+    return factories.DeveloperMemberFactory(
+        developer=developer, user__email="dana@example-ai.example"
+    ).user
+
+
+@pytest.fixture
+def other_developer_user(other_developer):
+    """Oscar acts for ``other_developer``."""
+    return factories.DeveloperMemberFactory(
+        developer=other_developer, user__email="oscar@other-models.example"
+    ).user
+
+
 # --- The notice engine ---------------------------------------------------------------------------
 
 
