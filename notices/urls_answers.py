@@ -1,8 +1,15 @@
 """Answers to notices: the signed link (no account), the developer's notices, and staff's
 notice pages (mounted at the site root; every path is spelled out here)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views_answers
 
 app_name = "answers"
 
-urlpatterns = []
+urlpatterns = [
+    path("answer/<str:token>/", views_answers.answer_link, name="link"),
+    path("developer/notices/", views_answers.developer_notice_list, name="developer-notice-list"),
+    path("developer/notices/<int:pk>/", views_answers.developer_notice, name="developer-notice"),
+    path("registry/notices/<int:pk>/", views_answers.staff_notice, name="staff-notice"),
+]

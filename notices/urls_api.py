@@ -1,7 +1,11 @@
 """The notices part of the JSON API (mounted at ``/api/v1/``), authenticated by API key."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import api
 
 app_name = "notices-api"
 
-urlpatterns = []
+urlpatterns = [
+    path("notices/<int:pk>/answers", api.notice_answers, name="notice-answers"),
+]

@@ -1,8 +1,13 @@
 """API keys: the organisation's page and the registry managers' page (mounted at the site
 root; every path is spelled out here)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views_keys
 
 app_name = "apikeys"
 
-urlpatterns = []
+urlpatterns = [
+    path("developer/keys/", views_keys.developer_keys, name="developer-keys"),
+    path("registry/<slug:slug>/keys/", views_keys.staff_keys, name="staff-keys"),
+]
