@@ -1,4 +1,5 @@
-"""Demo data for trying the portal: guilds, creators, staff, a superuser and AI developers.
+"""Demo data for trying the portal: guilds, creators, staff, a superuser, AI developers and a
+developer account.
 
 Idempotent: running it again changes nothing that is already there. ``make run`` calls it with
 ``--if-empty``, so it only ever fills an empty database. Demo data is never created elsewhere.
@@ -14,6 +15,8 @@ from notices.models import AIDeveloper, DeveloperContact
 from works.models import Work, WorkIdentifier
 
 PASSWORD = "demo-portal-2026"
+# The demo developer's API key (README). Only its SHA-256 is stored, as for every key.
+DEMO_API_KEY = "ccp_demo0001_example-ai-labs-demo-key-not-secret"
 
 GUILDS = [
     ("Writers' Guild of Great Britain", "wggb", "https://writersguild.org.uk"),
@@ -200,7 +203,33 @@ class Command(BaseCommand):
                 defaults={"label": "Legal", "added_by": admin, "confirmed_at": now},
             )
 
+        self.developer_account(admin)
         self.consent(ada, ben)
+
+    def developer_account(self, admin):
+        """Dana at Example AI Labs: a developer account with the README's API key and a daily
+        consent digest."""
+        from notices.models import APIKey, DeveloperMember
+        from notices.services.apikeys import _hash
+
+        labs = AIDeveloper.objects.get(slug="example-ai-labs")
+        dev = self.user("dev@demo.example")
+        DeveloperMember.objects.get_or_create(
+            user=dev, defaults={"developer": labs, "invited_by": admin}
+        )
+        AIDeveloper.objects.filter(pk=labs.pk).update(
+            digest_frequency=AIDeveloper.DigestFrequency.DAILY
+        )
+        prefix = DEMO_API_KEY.split("_")[1]
+        APIKey.objects.get_or_create(
+            prefix=prefix,
+            defaults={
+                "developer": labs,
+                "name": "Demo pipeline (key in the README)",
+                "hashed": _hash(DEMO_API_KEY),
+                "created_by": dev,
+            },
+        )
 
     def catalogue(self, owners, verifier, now):
         from works import services
