@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "notices",
     "works",
     "consent",
+    "removals",
     "portal",
 ]
 
@@ -409,6 +410,9 @@ NOTICES_ANSWER_LINK_GRACE_DAYS = env_int("NOTICES_ANSWER_LINK_GRACE_DAYS", 30)
 NOTICES_ANSWER_LINK_DAYS_WITHOUT_DEADLINE = env_int("NOTICES_ANSWER_LINK_DAYS_WITHOUT_DEADLINE", 90)
 NOTICES_ANSWER_ATTACHMENT_MAX_BYTES = env_int("NOTICES_ANSWER_ATTACHMENT_MAX_BYTES", 10 * 2**20)
 NOTICES_INVITATION_MAX_AGE = env_int("NOTICES_INVITATION_MAX_AGE", 7 * 24 * 3600)  # seconds
+# Removal requests: evidence files (each) and the default time developers have to answer.
+REMOVALS_EVIDENCE_MAX_BYTES = env_int("REMOVALS_EVIDENCE_MAX_BYTES", 10 * 2**20)
+REMOVALS_ANSWER_DUE_DAYS = env_int("REMOVALS_ANSWER_DUE_DAYS", 30)
 # Consent digests: more changed works than this in a period → a link to the full export.
 CONSENT_DIGEST_MAX_WORKS = env_int("CONSENT_DIGEST_MAX_WORKS", 10_000)
 

@@ -22,6 +22,7 @@ urlpatterns = [
     path("developer/", include("notices.urls_developer")),
     path("api/v1/", include("notices.urls_api")),
     path("registry/", include("notices.urls")),
+    path("requests/", include("removals.urls")),
     path("", include("works.urls")),
     path("", include("consent.urls")),
     path("django-admin/", admin.site.urls),

@@ -15,7 +15,8 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Sum, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
@@ -518,3 +519,49 @@ def claim_decide(*, actor: User, work: Work, verify: bool, reason: str = "") -> 
         },
     )
     return work
+
+
+def claims_verify_many(*, actor: User, works, reason: str = "") -> list[Work]:
+    """Verify, in one go, the self-declared claims among ``works`` of one creator — the claim
+    check staff make while reviewing her removal request. The same rule as ``claim_decide``
+    (staff of her guild, or a superuser when she has none; never her own); one audit row and
+    one email for all of them. Returns the works verified."""
+    works = list(works)
+    owners = {w.owner_id for w in works}
+    if not works:
+        return []
+    if len(owners) != 1:
+        raise ValidationError("Claims are verified one creator at a time.")
+    if not can_verify_claim(actor, works[0]):
+        raise PermissionDenied("You cannot decide these claims.")
+    ids = [w.pk for w in works if w.claim_state == Work.Claim.SELF_DECLARED]
+    if not ids:
+        return []
+    now = timezone.now()
+    targets = list(
+        Work.objects.select_for_update().filter(pk__in=ids, claim_state=Work.Claim.SELF_DECLARED)
+    )
+    Work.objects.filter(pk__in=[w.pk for w in targets]).update(
+        claim_state=Work.Claim.VERIFIED,
+        claim_decided_by=actor,
+        claim_decided_at=now,
+        claim_requested_at=Coalesce("claim_requested_at", Value(now)),
+        claim_reason=reason.strip(),
+    )
+    if not targets:
+        return []
+    audit_record(
+        actor=actor,
+        action="claim.verify_many",
+        obj=targets[0].owner,
+        before={"claim_state": "self_declared", "works": [w.public_id for w in targets]},
+        after={"claim_state": "verified"},
+        reason=reason.strip(),
+    )
+    owner = targets[0].owner
+    mail.queue_templated(
+        "works/email/claims_verified",
+        [owner.email],
+        {"works": targets, "works_url": f"{settings.SITE_URL}{reverse('works:list')}"},
+    )
+    return targets

@@ -17,6 +17,7 @@ staff queue, resolution, the block on later actions, the creator's view). See do
 from ..access import conflict_route
 from .decisions import (
     ConflictNote,
+    blocked_work_ids,
     conflict_blocked_work,
     conflict_lift_block,
     conflict_notes,
@@ -32,6 +33,7 @@ __all__ = [
     "KIND_PHRASES",
     "PHASH_INDEX_MAX_DISTANCE",
     "ConflictNote",
+    "blocked_work_ids",
     "conflict_blocked_work",
     "conflict_lift_block",
     "conflict_notes",

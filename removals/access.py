@@ -1,0 +1,85 @@
+"""Who may see and decide a removal request. Anything else is a 404 — never someone else's
+request.
+
+- The creator sees her own requests (and staff filing under her mandate see the ones they
+  filed while the mandate stands).
+- Moderators: staff of any guild the creator is a verified member of — or superusers when she
+  has none, so no request is stranded. Nobody moderates a request of her own or one she filed.
+"""
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from accounts.models import GuildMembership, GuildStaffAppointment, Mandate, User
+
+from .models import RemovalRequest
+
+
+def creator_guild_ids(creator_id: int) -> set[int]:
+    return set(
+        GuildMembership.objects.filter(
+            user_id=creator_id, status=GuildMembership.Status.VERIFIED
+        ).values_list("guild_id", flat=True)
+    )
+
+
+def staff_guild_ids(user: User) -> set[int]:
+    return set(
+        GuildStaffAppointment.objects.active().filter(user=user).values_list("guild_id", flat=True)
+    )
+
+
+def can_moderate(user: User, request: RemovalRequest) -> bool:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if user.pk in (request.creator_id, request.filed_by_id):
+        return False
+    guilds = creator_guild_ids(request.creator_id)
+    if guilds:
+        return bool(guilds & staff_guild_ids(user))
+    return user.is_superuser
+
+
+def moderation_scope(user: User) -> Q:
+    """The requests ``user`` moderates, as a filter (for queues)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    verified = GuildMembership.objects.filter(status=GuildMembership.Status.VERIFIED)
+    in_my_guilds = Q(creator__memberships__in=verified.filter(guild_id__in=staff_guild_ids(user)))
+    scope = in_my_guilds
+    if user.is_superuser:
+        scope |= ~Q(creator__in=verified.values("user_id"))
+    return scope & ~Q(creator=user) & ~Q(filed_by=user)
+
+
+def moderated_requests(user: User) -> QuerySet[RemovalRequest]:
+    return RemovalRequest.objects.filter(moderation_scope(user)).distinct()
+
+
+def has_mandate(user: User, creator_id: int) -> bool:
+    """``user`` is staff of a guild ``creator`` gave an active mandate."""
+    if user is None or not user.is_authenticated:
+        return False
+    return (
+        Mandate.objects.active()
+        .filter(creator_id=creator_id, guild_id__in=staff_guild_ids(user))
+        .exists()
+    )
+
+
+def request_for_creator(user: User, pk: int) -> RemovalRequest:
+    """Her own request — or one a staff member filed for her under a mandate that stands."""
+    request = get_object_or_404(RemovalRequest.objects.select_related("creator", "filed_by"), pk=pk)
+    if request.creator_id == user.pk:
+        return request
+    if request.filed_by_id == user.pk and has_mandate(user, request.creator_id):
+        return request
+    raise Http404("No such request.")
+
+
+def request_for_moderator(user: User, pk: int) -> RemovalRequest:
+    request = get_object_or_404(RemovalRequest.objects.select_related("creator", "filed_by"), pk=pk)
+    if not can_moderate(user, request):
+        raise Http404("No such request in your queue.")
+    return request

@@ -1,0 +1,106 @@
+"""The words of removal notices: the letter per developer (built on the shared manifest), the
+retraction, and the legal wording — a default in plain words that superusers edit, and a
+guild's own for the letters it sends as its member's agent."""
+
+import json
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.template.loader import render_to_string
+
+from .models import Ask, LetterTemplate
+
+DEFAULT_LEGAL_BASIS = """\
+The creator owns the copyright in these works. Under the law of the United Kingdom (Copyright, \
+Designs and Patents Act 1988), copying a work — including to build a training dataset, to train \
+a model or to use it when a model runs — needs the permission of the copyright owner. The UK \
+exception for text and data mining (section 29A) covers only non-commercial research.
+
+In the European Union, the creator has reserved her rights over text and data mining under \
+Article 4(3) of Directive (EU) 2019/790: each work's page states the reservation in \
+machine-readable form (TDMRep, robots.txt and HTTP headers), so the exception for commercial \
+text and data mining does not apply to these works.
+
+She has not given you permission for the uses listed in this notice, except under any licence \
+named below."""
+
+
+@dataclass(frozen=True)
+class Letter:
+    subject: str
+    text: str
+    html: str
+    request_json: bytes = b""
+
+
+def legal_basis(guild) -> str:
+    """The guild's own wording if it has one, else the portal's (edited by superusers), else
+    the built-in default."""
+    scopes = ["default"] + ([f"guild:{guild.pk}"] if guild is not None else [])
+    found = dict(
+        LetterTemplate.objects.filter(scope__in=scopes).values_list("scope", "legal_basis")
+    )
+    if guild is not None and found.get(f"guild:{guild.pk}", "").strip():
+        return found[f"guild:{guild.pk}"]
+    return found.get("default", "").strip() or DEFAULT_LEGAL_BASIS
+
+
+def _who(request, guild) -> dict:
+    creator = request.creator
+    profile = getattr(creator, "creator_profile", None)
+    name = (profile.credit_name or profile.display_name) if profile else ""
+    return {
+        "creator_name": name or "The creator",
+        "guild": guild,
+        "contact": (guild.contact_email if guild and guild.contact_email else "")
+        or settings.NOTICES_REPLY_TO,
+    }
+
+
+def removal_letter(*, request, developer, manifest, grants, guild, legal_basis, due) -> Letter:
+    context = {
+        "request": request,
+        "developer": developer,
+        "works": manifest.works,
+        "work_count": manifest.count,
+        "asks": [Ask(code).label for code in request.asks if code in Ask.values],
+        "grants": grants,
+        "legal_basis": legal_basis,
+        "due": due,
+        "site_name": settings.SITE_NAME,
+        "evidence": list(request.evidence.all()),
+        **_who(request, guild),
+    }
+    subject = render_to_string("removals/letters/removal_subject.txt", context)
+    payload = {
+        "request": request.pk,
+        "topic": request.topic,
+        "asked_by": {
+            "creator": context["creator_name"],
+            "agent": guild.name if guild else None,
+            "contact": context["contact"],
+        },
+        "asks": list(request.asks),
+        "where_used": request.where_used,
+        "evidence_sha256": [e.sha256 for e in context["evidence"]],
+        "good_faith_statement": True,
+        "accuracy_statement": True,
+        "answer_due_at": due.isoformat(),
+        "works": manifest.count,
+        "licence_grants": grants,
+    }
+    return Letter(
+        subject=" ".join(subject.split()),
+        text=render_to_string("removals/letters/removal.txt", context),
+        html=render_to_string("removals/letters/removal.html", context),
+        request_json=json.dumps(payload, ensure_ascii=False, indent=1).encode(),
+    )
+
+
+def retraction_letter(*, request, developer, reason) -> Letter:
+    context = {"request": request, "developer": developer, "reason": reason}
+    return Letter(
+        subject=f"Retraction of removal request {request.pk}",
+        text=render_to_string("removals/letters/retraction.txt", context),
+        html=render_to_string("removals/letters/retraction.html", context),
+    )
