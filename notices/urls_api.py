@@ -1,4 +1,5 @@
-"""The notices part of the JSON API (mounted at ``/api/v1/``), authenticated by API key."""
+"""The notices part of the JSON API (mounted at ``/api/v1/``), authenticated by API key.
+See docs/api.md."""
 
 from django.urls import path
 
@@ -7,5 +8,8 @@ from . import api
 app_name = "notices-api"
 
 urlpatterns = [
+    path("notices", api.notice_list, name="notice-list"),
+    path("notices/<int:pk>", api.notice_detail, name="notice-detail"),
     path("notices/<int:pk>/answers", api.notice_answers, name="notice-answers"),
+    path("notices/<int:pk>/answers/<int:answer_pk>", api.notice_answer, name="notice-answer"),
 ]

@@ -36,7 +36,7 @@ def api_key_create(*, actor: User, developer: AIDeveloper, name: str) -> tuple[A
         raise PermissionDenied("Only the organisation's people create its API keys.")
     name = " ".join((name or "").split())
     if not name:
-        raise ValidationError("Give the key a name, so you can tell it from the others.")
+        raise ValidationError({"name": "Give the key a name, so you can tell it from the others."})
     with transaction.atomic():
         AIDeveloper.objects.select_for_update().filter(pk=developer.pk).first()
         if APIKey.objects.active().filter(developer=developer).count() >= MAX_ACTIVE_KEYS:
