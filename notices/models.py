@@ -169,6 +169,18 @@ class Notice(models.Model):
         return self.overdue_at is not None and self.answered_at is None
 
 
+class AttachmentBlob(models.Model):
+    """The bytes of attachments, stored once by their SHA-256: the manifest of a removal
+    request sent to fifty developers is one row, not fifty copies."""
+
+    sha256 = models.CharField(max_length=64, unique=True)
+    content = models.BinaryField()
+    size = models.PositiveBigIntegerField()
+
+    def __str__(self):
+        return self.sha256
+
+
 class NoticeAttachment(models.Model):
     """A file the caller built (a JSON or CSV manifest of works), sent with every channel that
     carries files."""
@@ -176,13 +188,17 @@ class NoticeAttachment(models.Model):
     notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="attachments")
     filename = models.CharField(max_length=200)
     content_type = models.CharField(max_length=100, default="application/octet-stream")
-    content = models.BinaryField()
+    blob = models.ForeignKey(AttachmentBlob, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         ordering = ["pk"]
 
     def __str__(self):
         return self.filename
+
+    @property
+    def content(self) -> bytes:
+        return bytes(self.blob.content)
 
 
 def message_id_for(key: str, recipient: str) -> str:

@@ -513,6 +513,8 @@ def request_approve(
     guild = agent_guild(request, actor)
     due = now + timedelta(days=request.answer_due_days)
     legal_basis = letters.legal_basis(guild)
+    listing = letters.works_listing(manifest)  # built once, shared by every letter
+    evidence = list(request.evidence.all())
     notices = []
     with publishing_together():
         for developer in developers:
@@ -524,6 +526,8 @@ def request_approve(
                 guild=guild,
                 legal_basis=legal_basis,
                 due=due,
+                listing=listing,
+                evidence=evidence,
             )
             notices.append(
                 notice_create(

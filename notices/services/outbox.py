@@ -6,6 +6,7 @@ asks for a worker only once that transaction commits. If the broker is down then
 lost: the deliveries are rows, and the sweep (``deliveries.sweep``) finds them.
 """
 
+import hashlib
 import logging
 from collections.abc import Iterable
 
@@ -19,6 +20,7 @@ from accounts.services import audit_record
 from ..deliveries import publish_on_commit
 from ..models import (
     AIDeveloper,
+    AttachmentBlob,
     Delivery,
     DeveloperContact,
     Notice,
@@ -83,15 +85,7 @@ def notice_create(
     try:
         with transaction.atomic():  # a savepoint: a concurrent call with the same key wins
             notice.save(force_insert=True)
-            NoticeAttachment.objects.bulk_create(
-                NoticeAttachment(
-                    notice=notice,
-                    filename=filename,
-                    content=content.encode() if isinstance(content, str) else content,
-                    content_type=content_type,
-                )
-                for filename, content, content_type in attachments
-            )
+            _attachments_create(notice, attachments)
             queued = _deliveries_create(notice)
     except IntegrityError:
         existing = Notice.objects.filter(key=key).first()
@@ -100,6 +94,34 @@ def notice_create(
         return _same_notice(existing, developer=developer, topic=topic)
     publish_on_commit(queued)
     return notice
+
+
+def _attachments_create(notice: Notice, attachments: Iterable[Attachment]) -> None:
+    """Each attachment's bytes are stored once (``AttachmentBlob``, by SHA-256), however many
+    notices carry them."""
+    files = []
+    for filename, content, content_type in attachments:
+        data = content.encode() if isinstance(content, str) else bytes(content)
+        files.append((filename, data, content_type, hashlib.sha256(data).hexdigest()))
+    if not files:
+        return
+    digests = {digest: data for _, data, _, digest in files}
+    blobs = dict(
+        AttachmentBlob.objects.filter(sha256__in=list(digests)).values_list("sha256", "pk")
+    )
+    missing = [d for d in digests if d not in blobs]
+    if missing:
+        AttachmentBlob.objects.bulk_create(
+            [AttachmentBlob(sha256=d, content=digests[d], size=len(digests[d])) for d in missing],
+            ignore_conflicts=True,  # the same bytes stored at once by another transaction
+        )
+        blobs.update(AttachmentBlob.objects.filter(sha256__in=missing).values_list("sha256", "pk"))
+    NoticeAttachment.objects.bulk_create(
+        NoticeAttachment(
+            notice=notice, filename=filename, content_type=content_type, blob_id=blobs[digest]
+        )
+        for filename, _, content_type, digest in files
+    )
 
 
 def _same_notice(notice: Notice, *, developer: AIDeveloper, topic: str) -> Notice:
