@@ -24,6 +24,7 @@ from django.template.loader import render_to_string
 from django.utils.html import linebreaks
 from django.utils.module_loading import import_string
 
+from . import answer_links
 from .models import Delivery, message_id_for
 
 logger = logging.getLogger(__name__)
@@ -169,6 +170,10 @@ class EmailTransport(Transport):
             # The caller's HTML is HTML by contract (built from its own escaped templates); a
             # text-only payload is escaped here.
             "body_html": notice.html or linebreaks(notice.text, autoescape=True),
+            # A notice that asks for an answer carries its signed answer link (a reminder's
+            # link answers the notice it reminds of); a digest carries none.
+            "answer_url": answer_links.answer_url(notice) if notice.answerable else "",
+            "answer_until": answer_links.link_expires_at(notice) if notice.answerable else None,
         }
         headers = {"Message-ID": delivery.identity}
         if notice.reminds_id:  # threads with the notice it is about, in the reader's mailbox
@@ -186,7 +191,7 @@ class EmailTransport(Transport):
         message.attach_alternative(
             render_to_string("notices/email/letter.html", context), "text/html"
         )
-        for attachment in notice.attachments.all():
+        for attachment in notice.attachments.select_related("blob"):
             message.attach(attachment.filename, bytes(attachment.content), attachment.content_type)
         return message
 

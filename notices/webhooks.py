@@ -29,8 +29,10 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 
+from .answer_links import answer_url
 from .models import Delivery, WebhookEndpoint
 from .transports import Transport, TransportError
 
@@ -141,7 +143,17 @@ class WebhookTransport(Transport):
     channel = Delivery.Channel.WEBHOOK
 
     def payload(self, delivery: Delivery) -> dict:
+        """The JSON body. ``answer_url`` is the signed answer link (no account needed) and
+        ``answers_api_url`` the API endpoint taking answers with the organisation's key; both
+        name the notice a reminder reminds of, and both are null for a notice that asks for no
+        answer (a digest)."""
         notice = delivery.notice
+        answered = notice.reminds if notice.reminds_id else notice
+        answers_api_url = answer_link = None
+        if notice.answerable:
+            answer_link = answer_url(notice)
+            path = reverse("notices-api:notice-answers", args=[answered.pk])
+            answers_api_url = f"{settings.SITE_URL}{path}"
         return {
             "type": "notice.created" if notice.kind == "notice" else f"notice.{notice.kind}",
             "timestamp": timezone.now().isoformat(),
@@ -155,13 +167,15 @@ class WebhookTransport(Transport):
                 "answer_due_at": notice.answer_due_at.isoformat() if notice.answer_due_at else None,
                 "reminds": notice.reminds.key if notice.reminds_id else None,
                 "developer": notice.developer.slug,
+                "answer_url": answer_link,
+                "answers_api_url": answers_api_url,
                 "attachments": [
                     {
                         "filename": a.filename,
                         "content_type": a.content_type,
                         "content_base64": base64.b64encode(bytes(a.content)).decode(),
                     }
-                    for a in notice.attachments.all()
+                    for a in notice.attachments.select_related("blob")
                 ],
             },
         }
