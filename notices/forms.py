@@ -1,6 +1,12 @@
+import ipaddress
+from urllib.parse import urlsplit
+
 from django import forms
+from django.conf import settings
 
 from .models import AIDeveloper, Delivery
+from .services.webhooks import webhook_url_validate
+from .webhooks import address_refusal
 
 
 class DeveloperForm(forms.ModelForm):
@@ -58,4 +64,86 @@ class DeliveryFilterForm(forms.Form):
         required=False,
         label="Topic starts with",
         widget=forms.TextInput(attrs={"placeholder": "e.g. removal:42", "spellcheck": "false"}),
+    )
+
+
+# --- An organisation's people and settings -------------------------------------------------------
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(
+        label="Email address",
+        help_text=(
+            "We email an invitation link here. The person accepts it signed in with this "
+            "address, verified."
+        ),
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
+
+
+def _host_refusal(url: str) -> str | None:
+    """Why the host of ``url`` is refused before anything is saved: an address that is not
+    public, written as such (``https://10.0.0.1/``, ``https://localhost/``). Names are checked
+    again on every delivery, on the address actually connected to."""
+    host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        loopback_name = host == "localhost" or host.endswith(".localhost")
+        if loopback_name and not settings.NOTICES_WEBHOOK_ALLOW_LOOPBACK:
+            return f"{host} is not a public address"
+        return None
+    return address_refusal(host)
+
+
+class WebhookForm(forms.Form):
+    url = forms.CharField(
+        label="Webhook URL",
+        max_length=500,
+        help_text=(
+            "Where the portal sends each notice as a signed JSON request. It must start with "
+            "https:// and reach a public address."
+        ),
+        widget=forms.URLInput(
+            attrs={"placeholder": "https://", "autocomplete": "off", "spellcheck": "false"}
+        ),
+    )
+
+    def clean_url(self):
+        url = webhook_url_validate(self.cleaned_data["url"])
+        refusal = _host_refusal(url)
+        if refusal:
+            raise forms.ValidationError(f"Webhooks cannot go there: {refusal}.")
+        return url
+
+
+class WebhookRotateForm(forms.Form):
+    OVERLAPS = [
+        (0, "No overlap: the current secret stops signing at once"),
+        (24 * 3600, "24 hours: both secrets sign for a day"),
+        (7 * 24 * 3600, "7 days: both secrets sign for a week"),
+    ]
+
+    overlap_seconds = forms.TypedChoiceField(
+        label="How long the current secret keeps signing",
+        choices=OVERLAPS,
+        coerce=int,
+        initial=24 * 3600,
+        widget=forms.RadioSelect,
+        help_text=(
+            "During the overlap every request carries two signatures, one per secret, so your "
+            "receiver can switch to the new secret without missing a notice."
+        ),
+    )
+
+
+class DigestFrequencyForm(forms.Form):
+    digest_frequency = forms.ChoiceField(
+        label="Consent digest",
+        choices=AIDeveloper.DigestFrequency.choices,
+        widget=forms.RadioSelect,
+        help_text=(
+            "The works whose decisions for your organisation changed, as JSON and CSV files, "
+            "sent as a notice."
+        ),
     )

@@ -25,4 +25,11 @@ urlpatterns = [
     path("<slug:slug>/contacts/add/", views.contact_add, name="contact-add"),
     path("<slug:slug>/contacts/<int:pk>/resend/", views.contact_resend, name="contact-resend"),
     path("<slug:slug>/contacts/<int:pk>/remove/", views.contact_remove, name="contact-remove"),
+    path("<slug:slug>/invitations/new/", views.invitation_create, name="invitation-create"),
+    path(
+        "<slug:slug>/invitations/<int:pk>/revoke/",
+        views.invitation_revoke,
+        name="invitation-revoke",
+    ),
+    path("<slug:slug>/people/<int:pk>/remove/", views.member_remove, name="member-remove"),
 ]

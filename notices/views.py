@@ -20,8 +20,8 @@ from accounts.forms import add_service_errors
 from accounts.selectors import user_roles
 
 from . import selectors, services
-from .forms import ContactForm, DeveloperForm
-from .models import AIDeveloper, DeveloperContact
+from .forms import ContactForm, DeveloperForm, InvitationForm
+from .models import AIDeveloper, DeveloperContact, DeveloperInvitation, DeveloperMember
 
 
 def reader_required(view):
@@ -70,9 +70,33 @@ def developer_list(request):
     )
 
 
+INVITATIONS_SHOWN = 20
+
+
+def _people(developer: AIDeveloper) -> tuple[list[DeveloperMember], list[DeveloperInvitation]]:
+    """The organisation's people, and its invitations not yet accepted (open, expired or
+    revoked), newest first; two queries."""
+    members = list(
+        DeveloperMember.objects.filter(developer=developer)
+        .select_related("user__creator_profile", "invited_by__creator_profile")
+        .order_by("created_at", "pk")
+    )
+    invitations = list(
+        DeveloperInvitation.objects.filter(developer=developer, accepted_at__isnull=True)
+        .select_related("invited_by__creator_profile")
+        .order_by("-created_at", "-pk")[:INVITATIONS_SHOWN]
+    )
+    for invitation in invitations:
+        invitation.expires_at = services.invitation_expires_at(invitation)
+        invitation.is_expired = services.invitation_is_expired(invitation)
+    return members, invitations
+
+
 @reader_required
 def developer_detail(request, slug: str):
     developer = get_object_or_404(AIDeveloper, slug=slug)
+    members, invitations = _people(developer)
+    can_manage = request.user.can_manage_registry
     return render(
         request,
         "notices/developer_detail.html",
@@ -80,7 +104,10 @@ def developer_detail(request, slug: str):
             "developer": developer,
             "contacts": selectors.developer_contacts(developer),
             "history": selectors.developer_history(developer),
-            "can_manage": request.user.can_manage_registry,
+            "can_manage": can_manage,
+            "members": members,
+            "invitations": invitations,
+            "invitation_form": InvitationForm() if can_manage else None,
         },
     )
 
@@ -171,6 +198,66 @@ def contact_remove(request, slug: str, pk: int):
     services.contact_remove(actor=request.user, contact=contact)
     messages.success(request, f"{contact.email} is removed: no more notices go to it.")
     return redirect(contact.developer)
+
+
+# --- The organisation's people (registry managers and superusers) --------------------------------
+
+
+@manager_required
+@reauthentication_required(allow_get=True)
+def invitation_create(request, slug: str):
+    developer = get_object_or_404(AIDeveloper, slug=slug)
+    form = InvitationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitation = services.invitation_create(
+                actor=request.user, developer=developer, email=form.cleaned_data["email"]
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                f"An invitation is on its way to {invitation.email}. Its recipient joins "
+                f"{developer.name} once she accepts it, signed in with that address.",
+            )
+            return redirect(developer)
+    status = HTTPStatus.BAD_REQUEST if form.errors else HTTPStatus.OK
+    return render(
+        request,
+        "notices/developer/invitation_form.html",
+        {"form": form, "developer": developer},
+        status=status,
+    )
+
+
+@require_POST
+@manager_required
+@reauthentication_required
+def invitation_revoke(request, slug: str, pk: int):
+    invitation = get_object_or_404(
+        DeveloperInvitation.objects.select_related("developer"), developer__slug=slug, pk=pk
+    )
+    try:
+        services.invitation_revoke(actor=request.user, invitation=invitation)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, f"The invitation to {invitation.email} is withdrawn.")
+    return redirect(invitation.developer)
+
+
+@require_POST
+@manager_required
+@reauthentication_required
+def member_remove(request, slug: str, pk: int):
+    member = get_object_or_404(
+        DeveloperMember.objects.select_related("developer", "user"), developer__slug=slug, pk=pk
+    )
+    services.member_remove(actor=request.user, member=member)
+    messages.success(request, f"{member.user.email} no longer acts for {member.developer.name}.")
+    return redirect(member.developer)
 
 
 # --- The link sent to a new contact (anyone) ---------------------------------------------------

@@ -19,6 +19,7 @@ from accounts.models import AuditEvent, Guild, GuildMembership, User
 from consent import decisions as consent_decisions
 from consent import ledger
 from notices import selectors as notice_selectors
+from notices.access import developer_of
 from notices.models import Delivery
 from works import selectors as work_selectors
 from works.conflicts import conflict_queue
@@ -41,8 +42,11 @@ def healthz(request):
 
 @login_required
 def dashboard(request):
-    """The creator's dashboard: every signed-in person is a creator first."""
+    """The creator's dashboard: every signed-in person is a creator first, except the people
+    of an AI developer, who land on their organisation's dashboard (so signing in does too)."""
     user = request.user
+    if developer_of(user) is not None:
+        return redirect("developer:home")
     return render(
         request,
         "portal/dashboard.html",

@@ -13,6 +13,22 @@ The delivery engine's own writes (claims, attempts, the sweep, "retry now") are 
 
 from .answers import answer_record
 from .apikeys import api_key_authenticate, api_key_create, api_key_revoke
+from .members import (
+    INVITATION_SALT,
+    InvitationLinkError,
+    digest_frequency_set,
+    invitation_accept,
+    invitation_create,
+    invitation_expired_error,
+    invitation_expires_at,
+    invitation_for_token,
+    invitation_is_expired,
+    invitation_refusal,
+    invitation_revoke,
+    invitation_token_make,
+    invitation_url,
+    member_remove,
+)
 from .outbox import notice_create, suppression_clear
 from .registry import (
     CONTACT_CONFIRM_SALT,
@@ -61,4 +77,18 @@ __all__ = [
     "suppression_clear",
     "webhook_endpoint_set",
     "webhook_secret_rotate",
+    "INVITATION_SALT",
+    "InvitationLinkError",
+    "digest_frequency_set",
+    "invitation_accept",
+    "invitation_create",
+    "invitation_expired_error",
+    "invitation_expires_at",
+    "invitation_for_token",
+    "invitation_is_expired",
+    "invitation_refusal",
+    "invitation_revoke",
+    "invitation_token_make",
+    "invitation_url",
+    "member_remove",
 ]
