@@ -69,6 +69,7 @@ ACTION_LABELS = {
     "contact.resend": "Sent the confirmation link again",
     "contact.confirm": "Address confirmed by its recipient",
     "contact.remove": "Removed a notice contact",
+    "developer.digest_frequency": "Changed the consent digest",
 }
 
 

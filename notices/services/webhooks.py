@@ -2,6 +2,7 @@
 secrets rotated with an overlap (both secrets sign meanwhile), every change audited."""
 
 import base64
+import ipaddress
 import secrets
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -18,6 +19,7 @@ from accounts.services import audit_record
 from ..access import can_manage_developer
 from ..crypto import encrypt
 from ..models import AIDeveloper, WebhookEndpoint
+from ..webhooks import address_refusal
 
 SECRET_BYTES = 32  # the specification asks for at least 24
 
@@ -41,7 +43,25 @@ def webhook_url_validate(url: str) -> str:
         raise ValidationError("A webhook URL must use https.")
     if parts.username or parts.password:
         raise ValidationError("A webhook URL must not carry credentials.")
+    refusal = _host_refusal(parts.hostname or "")
+    if refusal:
+        raise ValidationError(f"Webhooks cannot go there: {refusal}.")
     return url
+
+
+def _host_refusal(host: str) -> str | None:
+    """Why a host is refused before anything is saved: an address that is not public, written
+    as such (``https://10.0.0.1/``, ``https://localhost/``). Names are checked again on every
+    delivery, on the address actually connected to (``notices.webhooks``)."""
+    host = host.rstrip(".").lower()
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        loopback_name = host == "localhost" or host.endswith(".localhost")
+        if loopback_name and not settings.NOTICES_WEBHOOK_ALLOW_LOOPBACK:
+            return f"{host} is not a public address"
+        return None
+    return address_refusal(host)
 
 
 def webhook_endpoint_set(

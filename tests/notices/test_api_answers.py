@@ -1,6 +1,7 @@
 """The notices API: an organisation's systems read their notices and answer them with an API
 key. Nothing but a valid, active key of the notice's own organisation gets in."""
 
+import hashlib
 import json
 from datetime import timedelta
 from http import HTTPStatus
@@ -328,7 +329,12 @@ def test_a_notice_is_read_with_its_attachments_and_answers(api, make_notice):
     assert body["subject"] == "Removal of “Night Train”"
     assert body["text"] == "Please remove the work from your datasets."
     assert body["attachments"] == [
-        {"filename": "works.json", "content_type": "application/json", "size": 13}
+        {
+            "filename": "works.json",
+            "content_type": "application/json",
+            "size": 13,
+            "sha256": hashlib.sha256(b'{"works": []}').hexdigest(),
+        }
     ]
     assert [a["answer"] for a in body["answers"]] == ["acknowledged"]
     assert body["answered_at"] is not None

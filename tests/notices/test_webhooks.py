@@ -11,13 +11,15 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from accounts.models import AuditEvent
 from notices import deliveries
+from notices.crypto import encrypt
 from notices.models import Delivery, WebhookEndpoint, webhook_id_for
-from notices.services.webhooks import webhook_endpoint_set, webhook_secret_rotate
+from notices.services.webhooks import new_secret, webhook_endpoint_set, webhook_secret_rotate
 from notices.transports import TransportError
 from notices.webhooks import WebhookTransport, address_refusal
 
@@ -263,11 +265,16 @@ def no_connect(monkeypatch):
         "http://[::ffff:10.0.0.1]/hooks",
     ],
 )
-def test_private_targets_are_refused_before_connecting(
+def test_private_targets_are_refused_when_saved_and_before_connecting(
     url, developer, make_notice, registry_manager, settings, no_connect
 ):
     settings.NOTICES_WEBHOOK_ALLOW_LOOPBACK = True  # only loopback: private stays refused
-    webhook_endpoint_set(actor=registry_manager, developer=developer, url=url)
+    with pytest.raises(ValidationError, match="not a public address|Webhooks cannot go there"):
+        webhook_endpoint_set(actor=registry_manager, developer=developer, url=url)
+    # One saved before this check existed (or a name that resolves there): refused on delivery.
+    WebhookEndpoint.objects.create(
+        developer=developer, url=url, secret_encrypted=encrypt(new_secret())
+    )
     delivery = _webhook_delivery(make_notice())
 
     assert deliveries.attempt(delivery_id=delivery.pk) == Status.FAILED
