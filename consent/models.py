@@ -177,6 +177,8 @@ class LedgerEntry(models.Model):
     class Meta:
         ordering = ["chain", "seq"]
         constraints = [models.UniqueConstraint(fields=["chain", "seq"], name="one_entry_per_seq")]
+        # Digests (and the change feed) read the entries of a period across every chain.
+        indexes = [models.Index(fields=["created_at"], name="ledger_entry_created")]
 
     def __str__(self):
         return f"{self.chain_id}#{self.seq} {self.hash[:12]}"
