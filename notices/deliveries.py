@@ -35,6 +35,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -253,6 +254,14 @@ def _send(outcome: Outcome) -> None:
     outcome.finished_at = timezone.now()
 
 
+def _server(delivery) -> str:
+    """What an "unreachable" failure is about: the one SMTP server every email goes through, or
+    a webhook's host — a developer's endpoint being down holds back nothing else."""
+    if delivery.channel == Delivery.Channel.WEBHOOK:
+        return f"webhook:{(urlsplit(delivery.recipient).hostname or '').lower()}"
+    return "email"
+
+
 def _attempt_batch(delivery_ids: list[int]) -> dict[int, str]:
     """Claim a batch, send each delivery in turn, then record them all.
 
@@ -265,19 +274,21 @@ def _attempt_batch(delivery_ids: list[int]) -> dict[int, str]:
         return {}
     stop_at = time.monotonic() + settings.NOTICES_LEASE_SECONDS / 2
     outcomes: list[Outcome] = []
-    halted = False  # the server stopped answering: the rest of the batch waits too
+    halted: set[str] = set()  # servers that stopped answering: their other deliveries wait too
     for delivery in _load(tokens):
         now = timezone.now()
         outcome = Outcome(delivery, tokens[delivery.pk], now, now)
+        server = _server(delivery)
         if delivery.suppressed_since is not None:  # suppressed since it was queued
             outcome.suppressed_since = delivery.suppressed_since
-        elif halted:
+        elif server in halted:
             outcome.released = "unreachable"
         elif outcomes and time.monotonic() > stop_at:
             outcome.released = "time"
         else:
             _send(outcome)
-            halted = outcome.error is not None and outcome.error.unreachable
+            if outcome.error is not None and outcome.error.unreachable:
+                halted.add(server)
         outcomes.append(outcome)
     return _record(outcomes)
 

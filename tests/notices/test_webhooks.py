@@ -367,3 +367,25 @@ def test_in_debug_without_a_key_one_is_derived_from_the_secret_key(settings):
 
     with pytest.raises(InvalidToken):
         decrypt(token)
+
+
+def test_a_webhook_host_that_cannot_be_reached_holds_back_no_email_of_the_batch(
+    developer, make_notice, registry_manager, mailoutbox
+):
+    """ "Unreachable" stops the rest of a batch only for the same server: a developer's dead
+    endpoint must not delay the emails of the same batch."""
+    webhook_endpoint_set(
+        actor=registry_manager, developer=developer, url="https://no-such-host.invalid/hooks"
+    )
+    first, second = make_notice(), make_notice()
+    # Sent in id order: the first notice's webhook fails before the second notice's email.
+    ids = list(Delivery.objects.filter(notice__in=[first, second]).values_list("pk", flat=True))
+
+    deliveries.attempt_many(delivery_ids=ids)
+
+    emails = Delivery.objects.filter(pk__in=ids, channel=Delivery.Channel.EMAIL)
+    assert set(emails.values_list("status", flat=True)) == {Status.DELIVERED}
+    assert len(mailoutbox) == 2
+    hooks = Delivery.objects.filter(pk__in=ids, channel=Delivery.Channel.WEBHOOK)
+    assert set(hooks.values_list("status", flat=True)) == {Status.QUEUED}
+    assert "Cannot resolve no-such-host.invalid" in hooks.order_by("pk").first().last_error
