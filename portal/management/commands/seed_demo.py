@@ -121,6 +121,7 @@ class Command(BaseCommand):
             return
         with transaction.atomic():
             self.seed()
+        self.deliver_removal_notices()
         self.stdout.write(self.style.SUCCESS(f"Demo data ready. Every demo password: {PASSWORD}"))
 
     def user(self, email, *, superuser=False, name="", credit=""):
@@ -205,6 +206,7 @@ class Command(BaseCommand):
 
         self.developer_account(admin)
         self.consent(ada, ben)
+        self.removal_requests(ada, staff_wggb)
 
     def developer_account(self, admin):
         """Dana at Example AI Labs: a developer account with the README's API key and a daily
@@ -344,3 +346,73 @@ class Command(BaseCommand):
                 starts_on=today,
                 ends_on=today + timedelta(days=364),
             )
+
+    def removal_requests(self, ada, staff):
+        """Ada's removal requests: a draft, one awaiting review, and one approved whose notices
+        were delivered (to the mail folder): Sample Models acknowledged it, Demo Generative let
+        its deadline pass, Example AI Labs' is open for dev@demo.example to answer."""
+        from datetime import timedelta
+
+        from notices.deadlines import deadlines_run
+        from notices.models import Notice, NoticeAnswer
+        from notices.services import answer_record
+        from removals import services
+        from removals.models import RemovalRequest
+
+        if RemovalRequest.objects.filter(creator=ada).exists():
+            return
+        books = list(Work.objects.filter(owner=ada, kind="book").order_by("title"))
+        others = list(Work.objects.filter(owner=ada).exclude(kind="book").order_by("title"))
+        developers = list(AIDeveloper.objects.order_by("name"))
+
+        def request(title, works, devs, asks, *, submit=True):
+            made = services.draft_create(actor=ada, creator=ada, title=title)
+            services.draft_update(
+                actor=ada,
+                request=made,
+                works=works,
+                developers=devs,
+                asks=asks,
+                where_used="Found in the “Books3” training dataset listing and in answers of a "
+                "chatbot quoting whole pages: https://datasets.demo.example/books3/index",
+            )
+            if submit:
+                services.request_submit(actor=ada, request=made, good_faith=True, accurate=True)
+            return made
+
+        request("Poems in chatbots", others[:2], developers[:1], ["inference"], submit=False)
+        request("Screenplay scraped from my site", others[2:3], developers, ["cease", "credit"])
+        approved = request(
+            "My novels in training datasets", books, developers, ["cease", "datasets", "models"]
+        )
+        notices = services.request_approve(
+            actor=staff,
+            request=approved,
+            note="Both novels are verified; the ISBNs match the publisher's records.",
+            grants_acknowledged=True,
+        )
+        by_slug = {n.developer.slug: n for n in notices}
+        answer_record(
+            notice=by_slug["sample-models"],
+            kind=NoticeAnswer.Kind.ACKNOWLEDGED,
+            statement="Received; our data team is checking the Books3 copy we hold.",
+            via=NoticeAnswer.Via.LINK,
+        )
+        # Demo Generative was written to five weeks ago and never answered.
+        late = by_slug["demo-generative"]
+        past = timezone.now() - timedelta(days=35)
+        Notice.objects.filter(pk=late.pk).update(
+            created_at=past, answer_due_at=past + timedelta(days=30)
+        )
+        deadlines_run()
+
+    def deliver_removal_notices(self):
+        """Deliver the demo's removal notices now (to the mail folder), outside the seeding
+        transaction as every delivery is, so the timeline shows them delivered at once."""
+        from notices import deliveries
+        from notices.models import Delivery
+
+        queued = Delivery.objects.filter(
+            notice__topic__startswith="removal:", status=Delivery.Status.QUEUED
+        )
+        deliveries.attempt_many(delivery_ids=list(queued.values_list("pk", flat=True)))
