@@ -73,7 +73,8 @@ class RemovalRequest(models.Model):
     accurate = models.BooleanField(default=False)
     notify_steps = models.JSONField(
         default=list,
-        blank=True, help_text="Steps she is emailed at (``RemovalEvent.Action`` values)."
+        blank=True,
+        help_text="Steps she is emailed at (``RemovalEvent.Action`` values).",
     )
     answer_due_days = models.PositiveSmallIntegerField(default=30)
 

@@ -17,9 +17,13 @@ def test_pages_carry_a_content_security_policy_without_inline_script(client, db)
 
 
 def test_no_template_has_inline_script_or_style():
-    """The CSP forbids them; this finds one before a browser does."""
+    """The CSP forbids them; this finds one before a browser does. Templates under an
+    ``offline/`` folder are documents the portal hands out (the evidence pack's summary.html),
+    never served as pages: they carry their own styles to stand alone."""
     offenders = []
     for path in (ROOT / "templates").rglob("*.html"):
+        if "offline" in path.relative_to(ROOT).parts:
+            continue
         text = path.read_text()
         if re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text) or re.search(r"<style\b", text):
             offenders.append(f"{path.relative_to(ROOT)}: inline <script> or <style>")

@@ -1,0 +1,482 @@
+"""Reads for the creator's side of removal requests: her list, and the timeline of one request
+— one lane per developer (filed, reviewed, sent, delivered, answered, overdue) beside the
+request's own events. Each is a constant number of queries, whatever the number of requests,
+developers or events."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import (
+    CharField,
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce, Concat
+
+from accounts.models import GuildMembership, Mandate, User
+from consent.models import Preference
+from notices.models import AIDeveloper, Delivery, Notice, NoticeAnswer
+from notices.selectors import answers_by_topic
+
+from .access import staff_guild_ids
+from .models import RemovalEvent, RemovalRequest
+from .services import deny_uses
+
+Status = RemovalRequest.Status
+Action = RemovalEvent.Action
+
+# How each status looks (a badge class of portal.css) and reads to her, in a sentence.
+STATUS_TONE = {
+    Status.DRAFT: "secondary",
+    Status.SUBMITTED: "warning",
+    Status.IN_REVIEW: "warning",
+    Status.NEEDS_INFO: "danger",
+    Status.APPROVED: "primary",
+    Status.REJECTED: "danger",
+    Status.WITHDRAWN: "secondary",
+    Status.RETRACTED: "secondary",
+    Status.CLOSED: "success",
+}
+STATUS_WORDS = {
+    Status.DRAFT: "A draft: nothing has been sent. Finish it and send it for review.",
+    Status.SUBMITTED: "Waiting for your guild's staff to review it.",
+    Status.IN_REVIEW: "Your guild's staff are reviewing it.",
+    Status.NEEDS_INFO: "Your guild's staff asked you a question: answer it to send the "
+    "request back to them.",
+    Status.APPROVED: "Approved: the notices went to the developers, and each is followed "
+    "to an answer.",
+    Status.REJECTED: "Rejected by your guild's staff: no notice was sent.",
+    Status.WITHDRAWN: "You withdrew it before a decision: no notice was sent.",
+    Status.RETRACTED: "You retracted it: a retraction notice went to every developer notified.",
+    Status.CLOSED: "Closed: every developer answered, or the staff closed it.",
+}
+
+
+def _topic_of(outer: str = "pk"):
+    return Concat(Value("removal:"), Cast(OuterRef(outer), CharField()), output_field=CharField())
+
+
+def _notice_count(*, answered: bool) -> Coalesce:
+    notices = Notice.objects.filter(
+        topic=_topic_of(), kind=Notice.Kind.NOTICE, answerable=True
+    ).order_by()
+    if answered:
+        notices = notices.filter(answered_at__isnull=False)
+    counted = notices.values("topic").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+def _works_count() -> Coalesce:
+    through = RemovalRequest.works.through
+    counted = (
+        through.objects.filter(removalrequest_id=OuterRef("pk"))
+        .order_by()
+        .values("removalrequest_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+def requests_for_creator(user: User) -> QuerySet[RemovalRequest]:
+    """Her requests, newest first, each with how many works it names and how many of its
+    notices were answered. The counts are subqueries evaluated only for the rows shown, and the
+    developers are prefetched: three queries a page, whatever the number of requests."""
+    return (
+        RemovalRequest.objects.filter(creator=user)
+        .annotate(
+            works_count=_works_count(),
+            notices_count=_notice_count(answered=False),
+            answered_count=_notice_count(answered=True),
+        )
+        .prefetch_related(
+            Prefetch("developers", queryset=AIDeveloper.objects.only("pk", "name").order_by("name"))
+        )
+        .order_by("-created_at", "-pk")
+    )
+
+
+def filed_for_members(staff: User) -> QuerySet[RemovalRequest]:
+    """The requests ``staff`` filed for members, while the member's mandate to one of their
+    guilds stands (the others are no longer theirs to see)."""
+    mandated = Mandate.objects.active().filter(guild_id__in=staff_guild_ids(staff))
+    return (
+        RemovalRequest.objects.filter(filed_by=staff)
+        .exclude(creator=staff)
+        .filter(creator__in=mandated.values("creator_id"))
+        .select_related("creator", "creator__creator_profile")
+        .annotate(works_count=_works_count())
+        .order_by("-created_at", "-pk")
+    )
+
+
+def mandated_members(staff: User) -> QuerySet[Mandate]:
+    """The members staff may file for: verified members of one of their guilds who gave that
+    guild an active mandate (oldest mandate per member first)."""
+    guilds = staff_guild_ids(staff)
+    verified = GuildMembership.objects.filter(
+        status=GuildMembership.Status.VERIFIED, guild_id=OuterRef("guild_id")
+    ).filter(user_id=OuterRef("creator_id"))
+    return (
+        Mandate.objects.active()
+        .filter(guild_id__in=guilds, creator__is_active=True)
+        .exclude(creator=staff)
+        .filter(Exists(verified))
+        .select_related("creator", "creator__creator_profile", "guild")
+        .order_by("creator__email", "guild__name", "granted_at")
+    )
+
+
+# --- The timeline -------------------------------------------------------------------------------
+
+
+TONE_BADGES = {"good": "success", "bad": "danger", "waiting": "warning", "done": "primary"}
+
+
+@dataclass
+class Step:
+    """One dot on a timeline. ``tone``: ``done``, ``good``, ``bad`` or ``waiting``."""
+
+    kind: str
+    label: str
+    at: datetime | None
+    note: str = ""
+    by: str = ""
+    tone: str = "done"
+    note_label: str = ""
+
+
+@dataclass
+class Lane:
+    """One developer's part of the request: its notice followed from filing to answer."""
+
+    developer: AIDeveloper
+    notice: Notice | None
+    steps: list[Step] = field(default_factory=list)
+    state: str = "Not sent yet"
+    tone: str = "waiting"
+    next_step: str = ""
+    deliveries: list[Delivery] = field(default_factory=list)
+    answers: list[NoticeAnswer] = field(default_factory=list)
+    retraction: Notice | None = None
+
+    @property
+    def badge(self) -> str:
+        """The badge class (portal.css) of its state."""
+        return TONE_BADGES.get(self.tone, "secondary")
+
+
+@dataclass
+class Timeline:
+    request: RemovalRequest
+    events: list[Step]
+    lanes: list[Lane]
+    notices: list[Notice]
+    deliveries: list[Delivery]
+    answers: list[NoticeAnswer]
+
+    @property
+    def notified_count(self) -> int:
+        return sum(1 for lane in self.lanes if lane.notice is not None)
+
+
+def _who(event: RemovalEvent, request: RemovalRequest) -> str:
+    if event.actor_id is None:
+        return "the portal"
+    if event.actor_id == request.creator_id:
+        return "you"
+    if event.actor_id == request.filed_by_id:
+        return "guild staff, for you"
+    return "your guild's staff"
+
+
+EVENT_NOTE_LABELS = {
+    Action.INFO_REQUESTED: "Their question",
+    Action.INFO_GIVEN: "Your answer",
+    Action.REJECTED: "Reason",
+    Action.APPROVED: "Note",
+    Action.WITHDRAWN: "Reason",
+    Action.RETRACTED: "Reason",
+    Action.CLOSED: "Reason",
+    Action.CLAIM_VERIFIED: "Works",
+}
+EVENT_TONES = {
+    Action.REJECTED: "bad",
+    Action.INFO_REQUESTED: "waiting",
+    Action.APPROVED: "good",
+    Action.CLOSED: "good",
+    Action.CLAIM_VERIFIED: "good",
+}
+# Request events that also open every developer's lane: when it was filed and how it was
+# reviewed.
+LANE_ACTIONS = {
+    Action.SUBMITTED: "Filed",
+    Action.INFO_REQUESTED: "Reviewed: more information asked",
+    Action.INFO_GIVEN: "Information given",
+    Action.APPROVED: "Reviewed: approved",
+    Action.REJECTED: "Reviewed: rejected",
+}
+ANSWER_TONES = {
+    NoticeAnswer.Kind.ACKNOWLEDGED: "done",
+    NoticeAnswer.Kind.COMPLIED: "good",
+    NoticeAnswer.Kind.DISPUTED: "bad",
+}
+
+
+def _event_step(event: RemovalEvent, request: RemovalRequest, *, label: str = "") -> Step:
+    return Step(
+        kind=event.action,
+        label=label or event.get_action_display(),
+        at=event.at,
+        note=event.note,
+        note_label=EVENT_NOTE_LABELS.get(event.action, "Note"),
+        by=_who(event, request),
+        tone=EVENT_TONES.get(event.action, "done"),
+    )
+
+
+def _notice_role(notice: Notice, request: RemovalRequest) -> str:
+    if notice.kind == Notice.Kind.REMINDER:
+        return "reminder"
+    if ":retraction:" in notice.key:
+        return "retraction"
+    return "notice"
+
+
+def _lane_for(
+    developer: AIDeveloper,
+    *,
+    request: RemovalRequest,
+    shared: list[Step],
+    notice: Notice | None,
+    reminders: list[Notice],
+    retraction: Notice | None,
+    deliveries: dict[int, list[Delivery]],
+    answers: list[NoticeAnswer],
+) -> Lane:
+    lane = Lane(developer=developer, notice=notice, retraction=retraction)
+    steps = list(shared)
+    if notice is not None:
+        lane.deliveries = deliveries.get(notice.pk, [])
+        lane.answers = answers
+        steps.append(Step("sent", "Notice sent", notice.created_at, tone="done"))
+        for delivery in lane.deliveries:
+            how = delivery.get_channel_display().lower()
+            if delivery.delivered_at is not None:
+                steps.append(Step("delivered", f"Delivered by {how}", delivery.delivered_at))
+            elif delivery.status == Delivery.Status.FAILED:
+                steps.append(
+                    Step(
+                        "failed",
+                        f"Delivery by {how} failed",
+                        delivery.created_at,
+                        note="Your guild's staff see failed deliveries and send them again.",
+                        note_label="What happens",
+                        tone="bad",
+                    )
+                )
+        for reminder in reminders:
+            steps.append(Step("reminder", "Reminder sent", reminder.created_at))
+        if notice.overdue_at is not None:
+            steps.append(
+                Step(
+                    "overdue",
+                    "Answer overdue",
+                    notice.overdue_at,
+                    note="The deadline passed without an answer; your guild's staff follow it up.",
+                    note_label="What happens",
+                    tone="bad",
+                )
+            )
+        for answer in answers:
+            steps.append(
+                Step(
+                    answer.kind,
+                    answer.get_kind_display(),
+                    answer.created_at,
+                    note=answer.statement,
+                    note_label="Their statement",
+                    by=(
+                        "recorded by guild staff"
+                        if answer.via == NoticeAnswer.Via.STAFF
+                        else f"{developer.name} ({answer.get_via_display().lower()})"
+                    ),
+                    tone=ANSWER_TONES.get(answer.kind, "done"),
+                )
+            )
+    if retraction is not None:
+        steps.append(Step("retraction", "Retraction sent", retraction.created_at))
+        for delivery in deliveries.get(retraction.pk, []):
+            if delivery.delivered_at is not None:
+                how = delivery.get_channel_display().lower()
+                steps.append(
+                    Step("delivered", f"Retraction delivered by {how}", delivery.delivered_at)
+                )
+    steps.sort(key=lambda s: (s.at is None, s.at))
+    lane.steps = steps
+    _lane_state(lane, request)
+    return lane
+
+
+def _lane_state(lane: Lane, request: RemovalRequest) -> None:
+    notice = lane.notice
+    final = [a for a in lane.answers if a.kind != NoticeAnswer.Kind.ACKNOWLEDGED]
+    if lane.retraction is not None:
+        lane.state, lane.tone = "Retracted", "done"
+    elif notice is None:
+        if request.status in (Status.REJECTED, Status.WITHDRAWN):
+            lane.state, lane.tone = "Not sent", "done"
+        else:
+            lane.state, lane.tone = "Not sent yet", "waiting"
+            lane.next_step = "The notice goes out when your guild's staff approve the request."
+    elif final:
+        last = final[-1]
+        lane.state = last.get_kind_display()
+        lane.tone = ANSWER_TONES[last.kind]
+    elif notice.overdue_at is not None:
+        lane.state, lane.tone = "Overdue", "bad"
+    elif lane.answers:
+        lane.state, lane.tone = "Acknowledged", "done"
+        lane.next_step = "Waiting for them to comply or dispute."
+    elif any(d.delivered_at for d in lane.deliveries):
+        lane.state, lane.tone = "Delivered", "waiting"
+    elif lane.deliveries and all(d.status == Delivery.Status.FAILED for d in lane.deliveries):
+        lane.state, lane.tone = "Delivery failed", "bad"
+    else:
+        lane.state, lane.tone = "Sent", "waiting"
+    if notice is not None and not final and lane.retraction is None and notice.answer_due_at:
+        lane.next_step = lane.next_step or "Waiting for an answer."
+        if notice.overdue_at is None:
+            lane.next_step += f" Due by {notice.answer_due_at:%-d %B %Y}."
+
+
+def request_timeline(request: RemovalRequest) -> Timeline:
+    """Her request's events and one lane per developer. Five queries, whatever the number of
+    developers, notices, deliveries and answers."""
+    events = list(
+        RemovalEvent.objects.filter(request=request)
+        .select_related("developer")
+        .order_by("at", "pk")
+    )
+    notices = list(
+        Notice.objects.filter(topic=request.topic).select_related("developer").order_by("pk")
+    )
+    deliveries: dict[int, list[Delivery]] = {}
+    all_deliveries = list(
+        Delivery.objects.filter(notice__topic=request.topic)
+        .select_related("notice", "notice__developer")
+        .order_by("created_at", "pk")
+    )
+    for delivery in all_deliveries:
+        deliveries.setdefault(delivery.notice_id, []).append(delivery)
+    answers = answers_by_topic([request.topic])[request.topic]
+    answers_by_notice: dict[int, list[NoticeAnswer]] = {}
+    for answer in answers:
+        answers_by_notice.setdefault(answer.notice_id, []).append(answer)
+
+    # The request's own events; per-developer ones (sent, answered, overdue) live in lanes.
+    request_steps = [
+        _event_step(e, request)
+        for e in events
+        if not (e.developer_id and e.action in (Action.SENT, Action.ANSWERED, Action.OVERDUE))
+    ]
+    shared = [
+        _event_step(e, request, label=LANE_ACTIONS[e.action])
+        for e in events
+        if e.action in LANE_ACTIONS
+    ]
+
+    main: dict[int, Notice] = {}
+    retractions: dict[int, Notice] = {}
+    reminders: dict[int, list[Notice]] = {}
+    for notice in notices:
+        role = _notice_role(notice, request)
+        if role == "notice":
+            main.setdefault(notice.developer_id, notice)
+        elif role == "retraction":
+            retractions.setdefault(notice.developer_id, notice)
+        else:
+            reminders.setdefault(notice.reminds_id, []).append(notice)
+
+    if main or retractions:
+        developers = {n.developer_id: n.developer for n in notices if n.kind == Notice.Kind.NOTICE}
+        order = sorted(developers.values(), key=lambda d: (d.name.lower(), d.pk))
+    else:
+        order = _planned_developers(request)
+
+    lanes = []
+    for developer in order:
+        notice = main.get(developer.pk)
+        lanes.append(
+            _lane_for(
+                developer,
+                request=request,
+                shared=shared,
+                notice=notice,
+                reminders=reminders.get(notice.pk, []) if notice else [],
+                retraction=retractions.get(developer.pk),
+                deliveries=deliveries,
+                answers=answers_by_notice.get(notice.pk, []) if notice else [],
+            )
+        )
+    return Timeline(
+        request=request,
+        events=request_steps,
+        lanes=lanes,
+        notices=notices,
+        deliveries=all_deliveries,
+        answers=answers,
+    )
+
+
+def _planned_developers(request: RemovalRequest) -> list[AIDeveloper]:
+    """Before any notice: who the request is addressed to (one query)."""
+    developers = AIDeveloper.objects.filter(is_active=True)
+    if not request.all_developers:
+        developers = developers.filter(removal_requests=request)
+    return list(developers.order_by("name", "pk"))
+
+
+# --- Her works, and what approving offers her ---------------------------------------------------
+
+
+def request_works(request: RemovalRequest):
+    return request.works.select_related("file").order_by("title", "pk")
+
+
+def deny_preview(request: RemovalRequest) -> tuple[list[str], int, int]:
+    """``(uses, works, works_to_change)``: the AI uses her asks map to, how many works the
+    request names, and how many of them do not yet say ``deny`` for every one of those uses."""
+    uses = deny_uses(request)
+    total = request.works.count()
+    if not uses or not total:
+        return uses, total, 0
+    settled = (
+        Preference.objects.filter(work__in=request.works.values("pk"), use__in=uses, choice="deny")
+        .values("work_id")
+        .annotate(n=Count("use"))
+        .filter(n=len(uses))
+        .count()
+    )
+    return uses, total, total - settled
+
+
+def latest_question(request: RemovalRequest) -> RemovalEvent | None:
+    """The staff's latest question, while the request waits for her answer."""
+    return (
+        request.events.filter(action=Action.INFO_REQUESTED).order_by("-at", "-pk").first()
+        if request.status == Status.NEEDS_INFO
+        else None
+    )
+
+
+def addressed_count(request: RemovalRequest) -> int:
+    if request.all_developers:
+        return AIDeveloper.objects.filter(is_active=True).count()
+    return request.developers.filter(is_active=True).count()

@@ -1,0 +1,168 @@
+"""The evidence pack: a ZIP with an HTML summary, the notices as sent, delivery records, answers,
+her consent-ledger entries with their hashes, and her evidence files — for her (and staff filing
+under her mandate) only."""
+
+import csv
+import hashlib
+import io
+import json
+import zipfile
+from http import HTTPStatus
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+from PIL import Image
+
+from accounts.models import Mandate
+from consent import services as consent_services
+from notices.models import Delivery, Notice, message_id_for
+from notices.services import answer_record
+from removals import services
+from tests import factories
+
+
+def _png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (10, 10), "blue").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def _download(client, removal) -> zipfile.ZipFile:
+    response = client.get(reverse("removals:evidence-pack", args=[removal.pk]))
+    assert response.status_code == HTTPStatus.OK
+    assert response["Content-Type"] == "application/zip"
+    assert "attachment" in response["Content-Disposition"]
+    return zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+
+
+def _csv(archive, name) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(archive.read(name).decode("utf-8-sig"))))
+
+
+@pytest.fixture
+def answered_request(make_request, creator, guild_staff, developer, other_developer, two_works):
+    removal = make_request(submit=False)
+    services.draft_update(
+        actor=creator,
+        request=removal,
+        title="<script>alert('pack')</script>",
+        where_used="<img src=x onerror=alert(1)> https://dataset.example/books3",
+    )
+    services.evidence_add(
+        actor=creator,
+        request=removal,
+        upload=SimpleUploadedFile("listing.png", _png(), content_type="image/png"),
+        note="Books3 index",
+    )
+    services.request_submit(actor=creator, request=removal, good_faith=True, accurate=True)
+    notices = services.request_approve(actor=guild_staff, request=removal)
+    theirs = next(n for n in notices if n.developer == developer)
+    Delivery.objects.filter(notice=theirs).update(
+        status=Delivery.Status.DELIVERED, delivered_at=timezone.now(), attempts=1
+    )
+    answer_record(
+        notice=theirs, kind="disputed", statement='=HYPERLINK("http://evil") <b>no</b>', via="link"
+    )
+    removal.refresh_from_db()
+    return removal
+
+
+def test_the_pack_holds_the_summary_notices_records_ledger_and_evidence(
+    client, creator, answered_request, developer, other_developer, two_works
+):
+    client.force_login(creator)
+    archive = _download(client, answered_request)
+    names = set(archive.namelist())
+
+    assert {
+        "README.txt",
+        "summary.html",
+        "deliveries.csv",
+        "answers.csv",
+        "ledger.csv",
+        "evidence/listing.png",
+    } <= names
+    for developer_slug in ("example-ai", "other-models"):
+        for file in ("notice.txt", "notice.html", "works.csv", "works.json", "request.json"):
+            assert f"notices/{developer_slug}/{file}" in names
+    notice = Notice.objects.get(topic=answered_request.topic, developer=developer)
+    assert archive.read("notices/example-ai/notice.txt").decode() == notice.text
+    assert archive.read("evidence/listing.png") == _png()
+
+    deliveries = _csv(archive, "deliveries.csv")
+    assert len(deliveries) == 2
+    delivered = next(row for row in deliveries if row["developer"] == "Example AI Ltd")
+    assert delivered["status"] == "Delivered" and delivered["delivered_at"]
+    assert delivered["attempts"] == "1" and delivered["identity_kind"] == "Message-ID"
+    assert delivered["identity"] == message_id_for(notice.key, "legal@example-ai.example")
+
+    (answer,) = _csv(archive, "answers.csv")
+    assert answer["developer"] == "Example AI Ltd" and answer["kind"] == "Disputed"
+    # Formula-safe: a statement that starts like a formula is kept as text.
+    assert answer["statement"] == '\'=HYPERLINK("http://evil") <b>no</b>'
+
+    summary = archive.read("summary.html").decode()
+    assert "<script>alert" not in summary and "<img src=x" not in summary
+    assert "&lt;script&gt;alert(&#x27;pack&#x27;)&lt;/script&gt;" in summary
+    assert "&lt;b&gt;no&lt;/b&gt;" in summary
+    assert "The Lighthouse" in summary and "Salt and Signal" in summary
+    assert "states in good faith" in summary and "Disputed" in summary
+    assert "Example AI Ltd: Disputed" in summary and "Other Models Inc: Sent" in summary
+
+
+def test_the_ledger_holds_her_entries_about_these_works_and_each_one_checks(
+    client, creator, answered_request, two_works
+):
+    other_work = factories.WorkFactory(owner=creator, title="Not in the request")
+    consent_services.override_set(actor=creator, work=two_works[0], choices={"train-ai": "deny"})
+    consent_services.override_set(actor=creator, work=other_work, choices={"train-ai": "allow"})
+    consent_services.defaults_set(actor=creator, owner=creator, choices={"search": "deny"})
+    services.deny_overrides_record(actor=creator, request=answered_request)
+    client.force_login(creator)
+
+    rows = _csv(_download(client, answered_request), "ledger.csv")
+
+    actions = [row["action"] for row in rows]
+    # Her other work's entry is left out; her defaults apply to every work, so they are in;
+    # one entry per use the request's asks map to (cease, datasets: three uses).
+    assert actions == ["override.set", "default.set", "bulk.apply", "bulk.apply", "bulk.apply"]
+    assert all(other_work.public_id not in row["canonical"] for row in rows)
+    for row in rows:
+        digest = hashlib.sha256(f"{row['prev_hash']}\n{row['canonical']}".encode()).hexdigest()
+        assert digest == row["hash"]
+        assert json.loads(row["canonical"])["seq"] == int(row["seq"])
+
+
+def test_a_draft_has_a_pack_too(client, creator, make_request):
+    removal = make_request(submit=False)
+    client.force_login(creator)
+
+    archive = _download(client, removal)
+
+    assert not [n for n in archive.namelist() if n.startswith("notices/")]
+    assert len(_csv(archive, "deliveries.csv")) == 0
+    assert "My novels" in archive.read("summary.html").decode()
+
+
+@pytest.mark.parametrize("who", ["other_creator", "guild_staff", "superuser", "charlie"])
+def test_nobody_else_downloads_her_pack(client, answered_request, who, request):
+    client.force_login(request.getfixturevalue(who))
+
+    response = client.get(reverse("removals:evidence-pack", args=[answered_request.pk]))
+
+    assert response.status_code == HTTPStatus.NOT_FOUND
+
+
+def test_staff_who_filed_under_her_mandate_download_it(
+    client, creator, guild_staff, wggb, developer
+):
+    Mandate.objects.create(creator=creator, guild=wggb)
+    removal = services.draft_create(actor=guild_staff, creator=creator, title="Filed for her")
+    client.force_login(guild_staff)
+
+    archive = _download(client, removal)
+
+    assert "Filed for her" in archive.read("summary.html").decode()
+    assert "under her mandate" in archive.read("summary.html").decode()
