@@ -23,6 +23,7 @@ urlpatterns = [
     path("api/v1/", include("notices.urls_api")),
     path("registry/", include("notices.urls")),
     path("requests/", include("removals.urls")),
+    path("review/", include("removals.urls_staff")),
     path("", include("works.urls")),
     path("", include("consent.urls")),
     path("django-admin/", admin.site.urls),

@@ -1,0 +1,644 @@
+"""The guild staff's side of removal requests: the moderation queue, the review page and its
+decisions, overdue notices, the legal wording of the letters, and the dashboard.
+
+Who sees what (``removals.access``): staff of any guild the creator is a verified member of, or
+superusers when she has none; never their own requests. Lists refuse people without a staff
+role (403); a request outside someone's queue does not exist for them (404).
+"""
+
+from datetime import timedelta
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery
+from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.forms import add_service_errors
+from accounts.models import GuildMembership
+from accounts.selectors import user_roles
+from notices.models import AIDeveloper, Delivery, Notice, NoticeAnswer
+from works.access import conflicts_handled_by
+from works.conflicts import blocked_work_ids, match_phrase
+from works.csvsafe import stream_rows
+from works.models import Conflict, Work, WorkIdentifier
+
+from . import charts, letter_templates, letters, services, stats
+from .access import request_for_moderator
+from .forms_staff import ApproveForm, CloseForm, InfoForm, LegalWordingForm, RejectForm
+from .manifest import grants_by_developer, manifest_build
+from .models import RemovalEvent, RemovalRequest
+
+Status = RemovalRequest.Status
+PAGE_SIZE = 25
+WORKS_PAGE_SIZE = 50
+OVERDUE_PAGE_SIZE = 100
+HISTORY_LIMIT = 20
+DECIDED = [Status.APPROVED, Status.REJECTED, Status.CLOSED, Status.RETRACTED]
+TABS = {
+    "waiting": ("Waiting for a decision", list(RemovalRequest.OPEN_FOR_REVIEW)),
+    "sent-back": ("Sent back to the creator", [Status.NEEDS_INFO]),
+    "decided": ("Decided", DECIDED),
+}
+
+
+def staff_required(view):
+    """Guild staff and superusers; 403 for anyone else signed in."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        roles = user_roles(request.user)
+        if not (roles.is_guild_staff or roles.is_superuser):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _waiting(since, now) -> str:
+    if since is None:
+        return ""
+    days = (now - since).days
+    if days < 1:
+        return "less than a day"
+    return f"{days} day{'' if days == 1 else 's'}"
+
+
+def _count_of(through, **filters):
+    return Subquery(
+        through.objects.filter(removalrequest_id=OuterRef("pk"), **filters)
+        .order_by()
+        .values("removalrequest_id")
+        .annotate(n=Count("*"))
+        .values("n"),
+        output_field=IntegerField(),
+    )
+
+
+# --- The queue -----------------------------------------------------------------------------------
+
+
+@staff_required
+@require_GET
+def queue(request):
+    """Requests waiting for a decision, oldest first; those sent back to the creator; and the
+    decided ones, latest first. A constant number of queries a page."""
+    show = request.GET.get("show") or "waiting"
+    if show not in TABS:
+        show = "waiting"
+    scope = stats.requests_in_scope(request.user)
+    counts = scope.aggregate(
+        **{key: Count("pk", filter=Q(status__in=states)) for key, (_, states) in TABS.items()}
+    )
+    rows = (
+        scope.filter(status__in=TABS[show][1])
+        .select_related(
+            "creator__creator_profile", "reviewer__creator_profile", "decided_by__creator_profile"
+        )
+        .annotate(
+            works_count=_count_of(RemovalRequest.works.through),
+            developers_count=_count_of(RemovalRequest.developers.through),
+            asked_at=Subquery(
+                RemovalEvent.objects.filter(
+                    request=OuterRef("pk"), action=RemovalEvent.Action.INFO_REQUESTED
+                )
+                .order_by("-at", "-pk")
+                .values("at")[:1]
+            ),
+        )
+        .prefetch_related(
+            Prefetch("developers", queryset=AIDeveloper.objects.only("pk", "name").order_by("name"))
+        )
+    )
+    if show == "decided":
+        rows = rows.order_by("-decided_at", "-pk")
+    elif show == "sent-back":
+        rows = rows.order_by("-updated_at", "-pk")
+    else:
+        rows = rows.order_by("submitted_at", "pk")
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    now = timezone.now()
+    for row in page:
+        row.waiting = _waiting(row.submitted_at, now)
+        row.developer_names = [d.name for d in row.developers.all()]
+    return render(
+        request,
+        "removals/staff/queue.html",
+        {
+            "page": page,
+            "show": show,
+            "tabs": [(key, label, counts[key]) for key, (label, _) in TABS.items()],
+            "query": f"show={show}",
+        },
+    )
+
+
+# --- The review page -----------------------------------------------------------------------------
+
+
+def _moderated(request, pk) -> RemovalRequest:
+    obj = request_for_moderator(request.user, pk)
+    return (
+        RemovalRequest.objects.select_related(
+            "creator__creator_profile",
+            "filed_by__creator_profile",
+            "mandate__guild",
+            "reviewer__creator_profile",
+            "decided_by__creator_profile",
+        )
+        .filter(pk=obj.pk)
+        .get()
+    )
+
+
+def _work_page(request, obj, blocked_ids: set[int]):
+    works = (
+        obj.works.select_related("file")
+        .prefetch_related(
+            Prefetch("identifiers", queryset=WorkIdentifier.objects.order_by("scheme", "value"))
+        )
+        .order_by("title", "pk")
+    )
+    page = Paginator(works, WORKS_PAGE_SIZE).get_page(request.GET.get("works_page"))
+    ids = [w.pk for w in page]
+    conflicts = list(
+        Conflict.objects.filter(
+            Q(work_a_id__in=ids) | Q(work_b_id__in=ids), status=Conflict.Status.OPEN
+        )
+        .select_related("work_a", "work_b")
+        .order_by("created_at", "pk")
+    )
+    mine = set(
+        Conflict.objects.filter(pk__in=[c.pk for c in conflicts])
+        .filter(conflicts_handled_by(request.user))
+        .values_list("pk", flat=True)
+    )
+    by_work: dict[int, list[dict]] = {}
+    for conflict in conflicts:
+        for work, other in ((conflict.work_a, conflict.work_b), (conflict.work_b, conflict.work_a)):
+            if work.pk not in ids:
+                continue
+            blocking = (
+                conflict.block_lifted_at is None
+                and other.claim_state == Work.Claim.VERIFIED
+                and other.created_at < work.created_at
+            )
+            by_work.setdefault(work.pk, []).append(
+                {
+                    "conflict": conflict,
+                    "matched": match_phrase(conflict.matches),
+                    "blocking": blocking,
+                    "lifted": conflict.block_lifted_at is not None,
+                    "other_verified": other.claim_state == Work.Claim.VERIFIED,
+                    "other_earlier": other.created_at < work.created_at,
+                    "handled_here": conflict.pk in mine,
+                }
+            )
+    for work in page:
+        work.open_conflicts = by_work.get(work.pk, [])
+        work.blocked = work.pk in blocked_ids
+        file = getattr(work, "file", None)
+        work.phash_hex = (
+            f"{file.phash & 0xFFFFFFFFFFFFFFFF:016x}"
+            if file is not None and file.phash is not None
+            else ""
+        )
+    return page
+
+
+def _notices(obj):
+    return list(
+        Notice.objects.filter(topic=obj.topic, kind=Notice.Kind.NOTICE)
+        .select_related("developer")
+        .prefetch_related(
+            Prefetch("deliveries", queryset=Delivery.objects.order_by("created_at", "pk")),
+            Prefetch("answers", queryset=NoticeAnswer.objects.order_by("created_at", "pk")),
+        )
+        .order_by("developer__name", "created_at", "pk")
+    )
+
+
+def _letter_preview(request, obj, developers, grants, work_ids):
+    """The letter one addressed developer would get if the request were approved now (by this
+    reviewer: her guild writes as the agent)."""
+    if not developers:
+        return None
+    chosen = request.GET.get("letter")
+    developer = next((d for d in developers if str(d.pk) == chosen), developers[0])
+    guild = services.agent_guild(obj, request.user)
+    letter = letters.removal_letter(
+        request=obj,
+        developer=developer,
+        manifest=manifest_build(work_ids),
+        grants=grants.get(developer.pk, []),
+        guild=guild,
+        legal_basis=letters.legal_basis(guild),
+        due=timezone.now() + timedelta(days=obj.answer_due_days),
+    )
+    return {"developer": developer, "letter": letter, "guild": guild}
+
+
+def _review_context(request, obj, *, forms=None, action_errors=None) -> dict:
+    forms = forms or {}
+    open_for_review = obj.status in RemovalRequest.OPEN_FOR_REVIEW
+    all_works = list(obj.works.only("pk", "title", "claim_state", "created_at"))
+    work_ids = [w.pk for w in all_works]
+    claims = dict.fromkeys(Work.Claim.values, 0)
+    for work in all_works:
+        claims[work.claim_state] = claims.get(work.claim_state, 0) + 1
+    claim_summary = [
+        f"{claims[state]} {label.lower()}" for state, label in Work.Claim.choices if claims[state]
+    ]
+    blocked_ids = blocked_work_ids(all_works)
+    sent = obj.status in (Status.APPROVED, Status.CLOSED, Status.RETRACTED)
+    notices = _notices(obj) if sent else []
+    if notices:  # who was notified (a retraction is a second notice to the same developer)
+        developers = list({n.developer_id: n.developer for n in notices}.values())
+    else:
+        developers = services.addressed_developers(obj)
+    grants = (
+        grants_by_developer(
+            owner_id=obj.creator_id,
+            work_ids=work_ids,
+            developer_ids=[d.pk for d in developers],
+        )
+        if developers and open_for_review
+        else {}
+    )
+    grant_rows = [(d, grants[d.pk]) for d in developers if grants.get(d.pk)]
+    history = (
+        RemovalRequest.objects.filter(creator_id=obj.creator_id)
+        .exclude(pk=obj.pk)
+        .exclude(status=Status.DRAFT)
+        .select_related("decided_by__creator_profile")
+        .annotate(works_count=_count_of(RemovalRequest.works.through))
+        .order_by("-created_at", "-pk")[:HISTORY_LIMIT]
+    )
+    context = {
+        "obj": obj,
+        "open_for_review": open_for_review,
+        "works_page": _work_page(request, obj, blocked_ids),
+        "work_count": len(all_works),
+        "claim_summary": claim_summary,
+        "self_declared": claims[Work.Claim.SELF_DECLARED],
+        "blocked_count": len(blocked_ids),
+        "problems": services.approval_problems(obj) if open_for_review else [],
+        "developers": developers,
+        "grant_rows": grant_rows,
+        "notices": notices,
+        "evidence": list(obj.evidence.all()),
+        "events": obj.events.select_related("actor__creator_profile", "developer"),
+        "memberships": GuildMembership.objects.filter(user_id=obj.creator_id)
+        .select_related("guild")
+        .order_by("guild__name"),
+        "history": history,
+        "preview": _letter_preview(request, obj, developers, grants, work_ids)
+        if open_for_review
+        else None,
+        "action_errors": action_errors or [],
+        "approve_form": forms.get("approve") or ApproveForm(grants_warning=bool(grant_rows)),
+        "reject_form": forms.get("reject") or RejectForm(),
+        "info_form": forms.get("info") or InfoForm(),
+        "close_form": forms.get("close") or CloseForm(),
+    }
+    return context
+
+
+@login_required
+@require_GET
+def review(request, pk):
+    obj = _moderated(request, pk)
+    return render(request, "removals/staff/review.html", _review_context(request, obj))
+
+
+def _render_refused(request, obj, *, form_key=None, form=None, exc=None):
+    errors = []
+    if exc is not None:
+        if form is not None and hasattr(exc, "error_dict"):
+            add_service_errors(form, exc)
+        else:
+            errors = list(exc.messages)
+    forms = {form_key: form} if form_key else {}
+    return render(
+        request,
+        "removals/staff/review.html",
+        _review_context(request, obj, forms=forms, action_errors=errors),
+    )
+
+
+@login_required
+@require_POST
+def review_start(request, pk):
+    obj = _moderated(request, pk)
+    try:
+        services.review_start(actor=request.user, request=obj)
+    except ValidationError as exc:
+        return _render_refused(request, obj, exc=exc)
+    messages.success(request, "You are reviewing this request: the other staff see it.")
+    return redirect("removals-staff:review", pk=obj.pk)
+
+
+@login_required
+@require_POST
+def approve(request, pk):
+    obj = _moderated(request, pk)
+    grants = grants_by_developer(
+        owner_id=obj.creator_id,
+        work_ids=list(obj.works.values_list("pk", flat=True)),
+        developer_ids=[d.pk for d in services.addressed_developers(obj)],
+    )
+    form = ApproveForm(request.POST, grants_warning=any(grants.values()))
+    if not form.is_valid():
+        return _render_refused(request, obj, form_key="approve", form=form)
+    try:
+        notices = services.request_approve(
+            actor=request.user,
+            request=obj,
+            note=form.cleaned_data["note"],
+            grants_acknowledged=form.cleaned_data.get("grants_seen", False),
+        )
+    except ValidationError as exc:
+        return _render_refused(request, obj, form_key="approve", form=form, exc=exc)
+    count = len(notices)
+    messages.success(
+        request,
+        f"Approved: {count} notice{'' if count == 1 else 's'} will go out, one to each "
+        "developer. The creator is told.",
+    )
+    return redirect("removals-staff:review", pk=obj.pk)
+
+
+@login_required
+@require_POST
+def reject(request, pk):
+    obj = _moderated(request, pk)
+    form = RejectForm(request.POST)
+    if not form.is_valid():
+        return _render_refused(request, obj, form_key="reject", form=form)
+    try:
+        services.request_reject(actor=request.user, request=obj, reason=form.cleaned_data["reason"])
+    except ValidationError as exc:
+        return _render_refused(request, obj, form_key="reject", form=form, exc=exc)
+    messages.success(request, "Rejected. The creator is emailed your reason.")
+    return redirect("removals-staff:review", pk=obj.pk)
+
+
+@login_required
+@require_POST
+def ask_info(request, pk):
+    obj = _moderated(request, pk)
+    form = InfoForm(request.POST)
+    if not form.is_valid():
+        return _render_refused(request, obj, form_key="info", form=form)
+    try:
+        services.info_request(
+            actor=request.user, request=obj, question=form.cleaned_data["question"]
+        )
+    except ValidationError as exc:
+        return _render_refused(request, obj, form_key="info", form=form, exc=exc)
+    messages.success(
+        request,
+        "Sent back to the creator with your question. It returns to the queue when she answers.",
+    )
+    return redirect("removals-staff:review", pk=obj.pk)
+
+
+@login_required
+@require_POST
+def close(request, pk):
+    obj = _moderated(request, pk)
+    form = CloseForm(request.POST)
+    if not form.is_valid():
+        return _render_refused(request, obj, form_key="close", form=form)
+    try:
+        services.request_close(actor=request.user, request=obj, reason=form.cleaned_data["reason"])
+    except ValidationError as exc:
+        return _render_refused(request, obj, form_key="close", form=form, exc=exc)
+    messages.success(request, "The request is closed. The creator sees your reason.")
+    return redirect("removals-staff:review", pk=obj.pk)
+
+
+def _private_file(field, filename: str, content_type: str):
+    if not field or not field.storage.exists(field.name):
+        raise Http404
+    response = FileResponse(
+        field.open("rb"), as_attachment=True, filename=filename, content_type=content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_GET
+def evidence(request, pk, evidence_pk):
+    obj = request_for_moderator(request.user, pk)
+    item = get_object_or_404(obj.evidence, pk=evidence_pk)
+    return _private_file(item.file, item.filename, item.content_type)
+
+
+@login_required
+@require_GET
+@cache_control(private=True, max_age=3600)
+def thumbnail(request, pk, public_id):
+    """A work's thumbnail for the moderators of a request naming it (its claim need not have
+    been sent for verification)."""
+    obj = request_for_moderator(request.user, pk)
+    work = get_object_or_404(obj.works.select_related("file"), public_id=public_id)
+    work_file = getattr(work, "file", None)
+    if work_file is None or not work_file.thumbnail:
+        raise Http404
+    response = FileResponse(work_file.thumbnail.open("rb"), content_type="image/jpeg")
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# --- Overdue notices -----------------------------------------------------------------------------
+
+
+@staff_required
+@require_GET
+def overdue(request):
+    """Notices past their deadline without an answer, for the requests the user moderates,
+    grouped by developer. Constant queries a page."""
+    notices = stats.overdue_notices(stats.requests_in_scope(request.user))
+    page = Paginator(notices, OVERDUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    request_ids = {stats.request_id_of(n) for n in page}
+    requests = RemovalRequest.objects.select_related("creator__creator_profile").in_bulk(
+        [pk for pk in request_ids if pk is not None]
+    )
+    now = timezone.now()
+    for notice in page:
+        notice.request = requests.get(stats.request_id_of(notice))
+        notice.days_overdue = max((now - notice.answer_due_at).days, 0)
+    return render(request, "removals/staff/overdue.html", {"page": page})
+
+
+# --- Legal wording -------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def letter(request):
+    """Superusers edit the portal's default wording; guild staff their own guild's."""
+    guilds = letter_templates.editable_guilds(request.user)
+    may_default = letter_templates.can_edit_wording(request.user, None)
+    if not guilds and not may_default:
+        raise PermissionDenied
+    wanted = request.POST.get("guild") or request.GET.get("guild") or ""
+    if wanted == "":
+        guild = None if may_default else guilds[0]
+    elif wanted == "default":
+        if not may_default:
+            raise Http404("Only superusers edit the portal's wording.")
+        guild = None
+    else:
+        guild = next((g for g in guilds if str(g.pk) == wanted), None)
+        if guild is None:
+            raise Http404("You do not edit this guild's wording.")
+    wording = letter_templates.wording_for(guild)
+    form = LegalWordingForm(request.POST or None, initial={"legal_basis": wording.text})
+    if request.method == "POST":
+        if request.POST.get("action") == "reset" and guild is not None:
+            try:
+                dropped = letter_templates.legal_wording_reset(actor=request.user, guild=guild)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(
+                    request,
+                    f"{guild.name}'s letters use the portal's wording again."
+                    if dropped
+                    else f"{guild.name} had no wording of its own.",
+                )
+                return redirect(f"{reverse('removals-staff:letter')}?guild={guild.pk}")
+        elif form.is_valid():
+            try:
+                letter_templates.legal_wording_set(
+                    actor=request.user, guild=guild, text=form.cleaned_data["legal_basis"]
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                whose = guild.name if guild else "The portal's"
+                messages.success(
+                    request,
+                    f"{whose} legal wording is saved: notices approved from now on use it.",
+                )
+                suffix = f"?guild={guild.pk}" if guild else "?guild=default"
+                return redirect(f"{reverse('removals-staff:letter')}{suffix}")
+    return render(
+        request,
+        "removals/staff/letter.html",
+        {
+            "form": form,
+            "guild": guild,
+            "guilds": guilds,
+            "may_default": may_default,
+            "wording": wording,
+            "builtin": letters.DEFAULT_LEGAL_BASIS,
+        },
+    )
+
+
+# --- Dashboard -----------------------------------------------------------------------------------
+
+
+def _percent(rate):
+    return None if rate is None else rate * 100
+
+
+def _dashboard(request):
+    requests = stats.requests_in_scope(request.user, everything_for_superusers=True)
+    return stats.developer_figures(requests)
+
+
+@staff_required
+@require_GET
+def dashboard(request):
+    data = _dashboard(request)
+    chosen = request.GET.get("developer") or ""
+    focus = next((d for d in data.developers if d.slug == chosen), data.overall)
+    month_labels = [m.strftime("%b %y") for m in data.months]
+    rows = [
+        charts.BarRow(
+            row.label,
+            [charts.Segment(label, row.buckets[key]) for key, label in stats.AGE_BUCKETS],
+        )
+        for row in data.open_requests
+    ]
+    focus_months = [focus.months[m] for m in data.months]
+    for developer in data.developers:
+        developer.spark = charts.sparkline(
+            [_percent(developer.months[m].answer_rate) for m in data.months],
+            label=f"{developer.name}: answer rate by month",
+        )
+    return render(
+        request,
+        "removals/staff/stats.html",
+        {
+            "data": data,
+            "focus": focus,
+            "focus_rows": list(zip(data.months, focus_months, strict=True)),
+            "chosen": chosen,
+            "age_buckets": stats.AGE_BUCKETS,
+            "state_chart": charts.stacked_bars(
+                rows,
+                chart_id="open-chart",
+                title="Open removal requests by state and age",
+                desc=(
+                    f"{data.open_total} open requests. Each bar is a state, split by how long "
+                    "ago the request was submitted. The table below gives the figures."
+                ),
+                legend=[label for _, label in stats.AGE_BUCKETS],
+            ),
+            "overdue_chart": charts.stacked_bars(
+                [
+                    charts.BarRow(row.name, [charts.Segment("Overdue notices", row.count)])
+                    for row in data.overdue[:15]
+                ],
+                chart_id="overdue-chart",
+                title="Overdue notices by developer",
+                desc=f"{data.overdue_total} notices are overdue. The table gives the figures.",
+            )
+            if data.overdue
+            else None,
+            "rate_chart": charts.rate_lines(
+                month_labels,
+                [
+                    charts.Series("Answer rate", [_percent(f.answer_rate) for f in focus_months]),
+                    charts.Series(
+                        "Compliance rate", [_percent(f.compliance_rate) for f in focus_months]
+                    ),
+                ],
+                chart_id="rate-chart",
+                title=f"Answer and compliance rates by month: {focus.name}",
+                desc=(
+                    "Of the notices sent each month, the share answered and the share the "
+                    "developer reports it complied with. The table below gives the figures."
+                ),
+            ),
+        },
+    )
+
+
+@staff_required
+@require_GET
+def dashboard_csv(request):
+    data = _dashboard(request)
+    response = StreamingHttpResponse(
+        stream_rows(stats.csv_rows(data)), content_type="text/csv; charset=utf-8"
+    )
+    filename = f"removal-answers-{timezone.localdate():%Y-%m-%d}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
