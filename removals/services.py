@@ -637,8 +637,13 @@ def request_close(*, actor: User | None, request: RemovalRequest, reason: str) -
         raise ValidationError({"reason": "Say why the request is closed."})
     if actor is not None:
         _staff_decision(request, actor, Status.CLOSED, reason=reason)
+    now = timezone.now()
+    # A closed request asks nothing more: its open notices stop their reminders and escalation.
+    Notice.objects.filter(topic=request.topic, overdue_handled_at__isnull=True).update(
+        overdue_handled_at=now
+    )
     request.status = Status.CLOSED
-    request.closed_at = timezone.now()
+    request.closed_at = now
     request.save(update_fields=["status", "closed_at", "updated_at"])
     _event(request, Action.CLOSED, actor=actor, note=reason)
     _tell_creator(request, "closed", {"reason": reason}, step=Action.CLOSED)

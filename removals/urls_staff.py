@@ -3,16 +3,17 @@
 
 from django.urls import path
 
-from . import views_staff as views
+from .views import staff_reports as reports
+from .views import staff_review as views
 
 app_name = "removals-staff"
 
 urlpatterns = [
     path("", views.queue, name="queue"),
-    path("overdue/", views.overdue, name="overdue"),
-    path("letter/", views.letter, name="letter"),
-    path("stats/", views.dashboard, name="stats"),
-    path("stats/removal-answers.csv", views.dashboard_csv, name="stats-csv"),
+    path("overdue/", reports.overdue, name="overdue"),
+    path("letter/", reports.letter, name="letter"),
+    path("stats/", reports.dashboard, name="stats"),
+    path("stats/removal-answers.csv", reports.dashboard_csv, name="stats-csv"),
     path("<int:pk>/", views.review, name="review"),
     path("<int:pk>/start/", views.review_start, name="start"),
     path("<int:pk>/approve/", views.approve, name="approve"),

@@ -1,7 +1,8 @@
 """The creator's pages of removal requests, one module per area: her list and request page
 (``requests``), the draft and its review-and-submit step (``drafts``), staff filing for a
-member under her mandate (``members``), and the evidence pack (``packs``). The staff's pages live
-in ``removals/views_staff.py``."""
+member under her mandate (``members``), and the evidence pack (``packs``). The staff's pages:
+``staff_review`` (queue, review, decisions) and ``staff_reports`` (overdue notices, legal
+wording, dashboard), routed by ``removals/urls_staff.py``."""
 
 from .drafts import request_create, request_edit, request_submit
 from .members import file_for_member

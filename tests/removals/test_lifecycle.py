@@ -289,3 +289,21 @@ def test_a_request_names_only_her_own_active_works(make_request, creator, other_
         services.draft_update(actor=creator, request=request, works=[theirs])
     with pytest.raises(PermissionDenied):
         services.draft_update(actor=other_creator, request=request, title="Hijack")
+
+
+def test_closing_or_retracting_stops_the_reminders_of_unanswered_notices(
+    make_request, creator, guild_staff, settings
+):
+    settings.NOTICES_REMINDER_OFFSETS = [86400]
+    closed, retracted = make_request(), make_request()
+    closed_notices = services.request_approve(actor=guild_staff, request=closed)
+    retracted_notices = services.request_approve(actor=guild_staff, request=retracted)
+    services.request_close(actor=guild_staff, request=closed, reason="Settled out of court.")
+    services.request_retract(actor=creator, request=retracted)
+
+    due = closed_notices[0].answer_due_at
+    counts = deadlines_run(now=due - timedelta(hours=1))
+    counts_late = deadlines_run(now=due + timedelta(days=1))
+
+    assert counts == {"reminders": 0, "overdue": 0} == counts_late
+    assert not Notice.objects.filter(reminds__in=closed_notices + retracted_notices).exists()
