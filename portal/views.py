@@ -21,6 +21,7 @@ from consent import ledger
 from notices import selectors as notice_selectors
 from notices.access import developer_of
 from notices.models import Delivery
+from removals import selectors as removal_selectors
 from works import selectors as work_selectors
 from works.conflicts import conflict_queue
 
@@ -55,6 +56,7 @@ def dashboard(request):
             "memberships": account_selectors.memberships_of(user),
             "work_counts": work_selectors.counts_for_owner(user),
             "ai_defaults": list(consent_decisions.defaults_for(user).values()),
+            "removal_counts": removal_selectors.counts_for_creator(user),
         },
     )
 
@@ -76,6 +78,8 @@ def staff_dashboard(request):
             # The other queues that wait on this person: works' claims and conflicts.
             "work_claims_count": work_selectors.claim_queue(request.user).count(),
             "conflicts_count": conflict_queue(request.user).count(),
+            **removal_selectors.staff_counts(request.user),
+            **removal_selectors.staff_counts(request.user),
         },
     )
 
@@ -111,6 +115,7 @@ def admin_dashboard(request):
             # no common guild — and notices that could not be delivered.
             "work_claims_count": work_selectors.claim_queue(request.user).count(),
             "conflicts_count": conflict_queue(request.user).count(),
+            **removal_selectors.staff_counts(request.user),
             "failed_deliveries": Delivery.objects.filter(status=Delivery.Status.FAILED).count(),
             "recent_events": AuditEvent.objects.select_related("actor")[:15],
         },

@@ -13,6 +13,7 @@ from django.db.models import (
     IntegerField,
     OuterRef,
     Prefetch,
+    Q,
     QuerySet,
     Subquery,
     Value,
@@ -480,3 +481,36 @@ def addressed_count(request: RemovalRequest) -> int:
     if request.all_developers:
         return AIDeveloper.objects.filter(is_active=True).count()
     return request.developers.filter(is_active=True).count()
+
+
+# --- Dashboards (read by portal) ---------------------------------------------------------------
+
+
+def counts_for_creator(user: User) -> dict[str, int]:
+    """Her requests by stage, for her dashboard: one query."""
+    Status = RemovalRequest.Status
+    return RemovalRequest.objects.filter(creator=user).aggregate(
+        drafts=Count("pk", filter=Q(status__in=RemovalRequest.EDITABLE)),
+        in_review=Count("pk", filter=Q(status__in=RemovalRequest.OPEN_FOR_REVIEW)),
+        with_developers=Count("pk", filter=Q(status=Status.APPROVED)),
+        total=Count("pk"),
+    )
+
+
+def staff_counts(user: User) -> dict[str, int]:
+    """The removal queue waiting on ``user`` and the overdue answers of the requests she
+    moderates, for the staff and admin dashboards: two queries."""
+    from .access import moderated_requests
+
+    moderated = moderated_requests(user)
+    waiting = moderated.filter(status__in=RemovalRequest.OPEN_FOR_REVIEW).count()
+    approved = moderated.filter(status=RemovalRequest.Status.APPROVED).annotate(
+        notice_topic=Concat(Value("removal:"), Cast("pk", CharField()), output_field=CharField())
+    )
+    overdue = Notice.objects.filter(
+        kind=Notice.Kind.NOTICE,
+        topic__in=approved.values("notice_topic"),
+        overdue_at__isnull=False,
+        answered_at__isnull=True,
+    ).count()
+    return {"removals_waiting": waiting, "removals_overdue": overdue}

@@ -4,6 +4,7 @@ works' claims to verify, conflicts — and only those of her own guilds."""
 from django.urls import reverse
 from django.utils import timezone
 
+from removals import services as removal_services
 from tests import factories
 from works import services as works_services
 
@@ -31,20 +32,36 @@ def test_the_dashboard_counts_each_queue_of_her_guild_only(
         owner=fellow, title="B", kind="book", identifiers={"isbn": ["9780306406157"]}
     )
 
+    # A removal request of hers waits for her guild's review.
+    request = removal_services.draft_create(actor=creator, creator=creator)
+    developer = factories.AIDeveloperFactory()
+    removal_services.draft_update(
+        actor=creator, request=request, works=[work], developers=[developer], asks=["cease"]
+    )
+    removal_services.request_submit(actor=creator, request=request, good_faith=True, accurate=True)
+    keys = ("queue_count", "work_claims_count", "conflicts_count", "removals_waiting")
+
     client.force_login(guild_staff)
-    with django_assert_max_num_queries(15):
+    # 18: the removal queue and its overdue notices (3) came after the first bound of 15.
+    with django_assert_max_num_queries(18):
         response = client.get(reverse("portal:staff-dashboard"))
-    counts = {
-        k: response.context[k] for k in ("queue_count", "work_claims_count", "conflicts_count")
+    counts = {k: response.context[k] for k in keys}
+    assert counts == {
+        "queue_count": 1,
+        "work_claims_count": 1,
+        "conflicts_count": 1,
+        "removals_waiting": 1,
     }
-    assert counts == {"queue_count": 1, "work_claims_count": 1, "conflicts_count": 1}
 
     client.force_login(other_guild_staff)
     response = client.get(reverse("portal:staff-dashboard"))
-    counts = {
-        k: response.context[k] for k in ("queue_count", "work_claims_count", "conflicts_count")
+    counts = {k: response.context[k] for k in keys}
+    assert counts == {
+        "queue_count": 0,
+        "work_claims_count": 0,
+        "conflicts_count": 0,
+        "removals_waiting": 0,
     }
-    assert counts == {"queue_count": 0, "work_claims_count": 0, "conflicts_count": 0}
 
 
 def test_the_superuser_dashboard_counts_her_own_queues(
@@ -84,3 +101,4 @@ def test_the_creator_dashboard_shows_her_catalogue_and_ai_choices(
     page = response.content.decode()
     assert "AI tools may use this work as input only under a licence" in page
     assert "AI companies may not train generative models on this work." in page
+    assert "My removal requests" in page and reverse("removals:create") in page
