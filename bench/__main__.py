@@ -36,7 +36,10 @@ def main(argv: list[str]) -> int:
     print(f"\n{'benchmark':<12} {'measure':<{width}} {'value':>12}  {'target':<14} ok")
     for name, row in rows:
         value = row["value"]
-        shown = f"{value:,.3f}" if isinstance(value, float) else f"{value:,}"
+        if isinstance(value, str):
+            shown = value
+        else:
+            shown = f"{value:,.3f}" if isinstance(value, float) else f"{value:,}"
         print(
             f"{name:<12} {row['name']:<{width}} {shown:>12} {row['unit']:<5}"
             f" {row.get('target') or '':<8} {'yes' if row.get('ok', True) else 'NO'}"

@@ -42,19 +42,20 @@ def can_moderate(user: User, request: RemovalRequest) -> bool:
 
 
 def moderation_scope(user: User) -> Q:
-    """The requests ``user`` moderates, as a filter (for queues)."""
+    """The requests ``user`` moderates, as a filter on ``RemovalRequest`` (for queues). Written
+    with ``creator_id IN (…)`` subqueries, not joins, so a creator who is a member of two of her
+    guilds matches once and no DISTINCT is needed."""
     if user is None or not user.is_authenticated or not user.is_active:
         return Q(pk__in=[])
     verified = GuildMembership.objects.filter(status=GuildMembership.Status.VERIFIED)
-    in_my_guilds = Q(creator__memberships__in=verified.filter(guild_id__in=staff_guild_ids(user)))
-    scope = in_my_guilds
+    scope = Q(creator_id__in=verified.filter(guild_id__in=staff_guild_ids(user)).values("user_id"))
     if user.is_superuser:
-        scope |= ~Q(creator__in=verified.values("user_id"))
+        scope |= ~Q(creator_id__in=verified.values("user_id"))
     return scope & ~Q(creator=user) & ~Q(filed_by=user)
 
 
 def moderated_requests(user: User) -> QuerySet[RemovalRequest]:
-    return RemovalRequest.objects.filter(moderation_scope(user)).distinct()
+    return RemovalRequest.objects.filter(moderation_scope(user))
 
 
 def has_mandate(user: User, creator_id: int) -> bool:
