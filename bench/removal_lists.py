@@ -5,9 +5,10 @@ Target (issue 8): a constant number of queries at 10 and at 10,000 requests (the
 grow with them — full page against full page, reported as a ratio measured side by side in one
 run (target ≤ 1.5×, as for the works list). A fresh subprocess builds a scratch SQLite database
 (the embedded default): two guilds, each with one creator and one staff member; the first
-creator has 25 requests (a full page of either list), the second 10,000 (each naming two works and two developers; one in
-five approved, with one notice per developer, half of them answered). Each page is then
-rendered through Django's full request stack, alternating, and the medians compared.
+creator has 25 requests (a full page of either list), the second 10,000 (each naming two
+works and two developers; one in five approved, with one notice per developer, half of them
+answered). Each page is then rendered through Django's full request stack, alternating, and
+the medians compared.
 
 Run: ``.venv/bin/python -m bench removal_lists``
 """
