@@ -161,14 +161,15 @@ def test_a_topic_without_a_handler_is_still_marked_overdue(make_notice):
 
 def test_the_handler_goes_by_the_text_before_the_first_colon(make_notice, overdue_calls):
     other = []
-    handlers.register_overdue_handler("removal", other.append)
+    # A prefix no app uses: replacing "removal" would unhook the removals app for later tests.
+    handlers.register_overdue_handler("elsewhere", other.append)
     try:
         notice = make_notice(
-            topic="test:removal:3", answer_due_at=timezone.now() + timedelta(days=1)
+            topic="test:elsewhere:3", answer_due_at=timezone.now() + timedelta(days=1)
         )
         deadlines_run(now=notice.answer_due_at + timedelta(seconds=1))
     finally:
-        handlers.unregister_overdue_handler("removal")
+        handlers.unregister_overdue_handler("elsewhere")
 
     assert overdue_calls == [notice] and other == []
 
