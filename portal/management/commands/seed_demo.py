@@ -119,9 +119,16 @@ class Command(BaseCommand):
         if if_empty and User.objects.exists():
             self.stdout.write("Database already has data: demo data not loaded.")
             return
+        self.aged_request = None
         with transaction.atomic():
             self.seed()
         self.deliver_removal_notices()
+        if self.aged_request is not None:
+            from notices.deadlines import deadlines_run
+
+            self.age_removal_request(self.aged_request)
+            deadlines_run()  # Demo Generative's answer is overdue: a last reminder, escalation
+            self.deliver_removal_notices()
         self.stdout.write(self.style.SUCCESS(f"Demo data ready. Every demo password: {PASSWORD}"))
 
     def user(self, email, *, superuser=False, name="", credit=""):
@@ -206,7 +213,7 @@ class Command(BaseCommand):
 
         self.developer_account(admin)
         self.consent(ada, ben)
-        self.removal_requests(ada, staff_wggb)
+        self.removal_requests(ada, staff_wggb, ben, admin)
 
     def developer_account(self, admin):
         """Dana at Example AI Labs: a developer account with the README's API key and a daily
@@ -347,14 +354,13 @@ class Command(BaseCommand):
                 ends_on=today + timedelta(days=364),
             )
 
-    def removal_requests(self, ada, staff):
-        """Ada's removal requests: a draft, one awaiting review, and one approved whose notices
-        were delivered (to the mail folder): Sample Models acknowledged it, Demo Generative let
-        its deadline pass, Example AI Labs' is open for dev@demo.example to answer."""
-        from datetime import timedelta
-
-        from notices.deadlines import deadlines_run
-        from notices.models import Notice, NoticeAnswer
+    def removal_requests(self, ada, staff, ben, admin):
+        """Removal requests at every stage. Ada: a draft, one awaiting her guild's review, and
+        one approved five weeks ago (made so by ``age_removal_request``) whose notices were
+        delivered: Sample Models acknowledged it, Demo Generative let its deadline pass. Ben
+        (no verified guild, so superusers review him): one approved today, to Example AI Labs,
+        for dev@demo.example to answer."""
+        from notices.models import NoticeAnswer
         from notices.services import answer_record
         from removals import services
         from removals.models import RemovalRequest
@@ -363,48 +369,123 @@ class Command(BaseCommand):
             return
         books = list(Work.objects.filter(owner=ada, kind="book").order_by("title"))
         others = list(Work.objects.filter(owner=ada).exclude(kind="book").order_by("title"))
-        developers = list(AIDeveloper.objects.order_by("name"))
+        developers = {d.slug: d for d in AIDeveloper.objects.all()}
 
-        def request(title, works, devs, asks, *, submit=True):
-            made = services.draft_create(actor=ada, creator=ada, title=title)
+        def request(owner, title, works, devs, asks, where, *, submit=True):
+            made = services.draft_create(actor=owner, creator=owner, title=title)
             services.draft_update(
-                actor=ada,
+                actor=owner,
                 request=made,
                 works=works,
-                developers=devs,
+                developers=[developers[slug] for slug in devs],
                 asks=asks,
-                where_used="Found in the “Books3” training dataset listing and in answers of a "
-                "chatbot quoting whole pages: https://datasets.demo.example/books3/index",
+                where_used=where,
             )
             if submit:
-                services.request_submit(actor=ada, request=made, good_faith=True, accurate=True)
+                services.request_submit(actor=owner, request=made, good_faith=True, accurate=True)
             return made
 
-        request("Poems in chatbots", others[:2], developers[:1], ["inference"], submit=False)
-        request("Screenplay scraped from my site", others[2:3], developers, ["cease", "credit"])
+        books3 = (
+            "Found in the “Books3” training dataset listing and in answers of a chatbot quoting "
+            "whole pages: https://datasets.demo.example/books3/index"
+        )
+        request(
+            ada,
+            "Poems in chatbots",
+            others[:2],
+            ["sample-models"],
+            ["inference"],
+            "A chatbot recites “Low Tide” in full when asked.",
+            submit=False,
+        )
+        request(
+            ada,
+            "Screenplay scraped from my site",
+            others[2:3],
+            list(developers),
+            ["cease", "credit"],
+            "Scraped from https://ada-quill.demo.example/scripts/ despite robots.txt.",
+        )
         approved = request(
-            "My novels in training datasets", books, developers, ["cease", "datasets", "models"]
+            ada,
+            "My novels in training datasets",
+            books,
+            ["sample-models", "demo-generative"],
+            ["cease", "datasets", "models"],
+            books3,
         )
         notices = services.request_approve(
             actor=staff,
             request=approved,
             note="Both novels are verified; the ISBNs match the publisher's records.",
-            grants_acknowledged=True,
         )
-        by_slug = {n.developer.slug: n for n in notices}
+        sample = next(n for n in notices if n.developer.slug == "sample-models")
         answer_record(
-            notice=by_slug["sample-models"],
+            notice=sample,
             kind=NoticeAnswer.Kind.ACKNOWLEDGED,
             statement="Received; our data team is checking the Books3 copy we hold.",
             via=NoticeAnswer.Via.LINK,
         )
-        # Demo Generative was written to five weeks ago and never answered.
-        late = by_slug["demo-generative"]
-        past = timezone.now() - timedelta(days=35)
-        Notice.objects.filter(pk=late.pk).update(
-            created_at=past, answer_due_at=past + timedelta(days=30)
+        self.aged_request = approved.pk
+
+        night_bus = Work.objects.get(owner=ben, title="Night Bus Home")
+        bens = request(
+            ben,
+            "Night Bus Home in a music generator",
+            [night_bus],
+            ["example-ai-labs"],
+            ["cease", "models", "credit"],
+            "The “ExampleTunes” model plays the melody of Night Bus Home when asked for a "
+            "“late-night bus” song.",
         )
-        deadlines_run()
+        services.request_approve(actor=admin, request=bens, grants_acknowledged=True)
+
+    def age_removal_request(self, pk, days=35):
+        """Move an approved request's whole history ``days`` back, as if it had happened then
+        (the deadline with it), so the deadline run finds the unanswered notice overdue."""
+        from datetime import timedelta
+
+        from django.db.models import F
+
+        from notices.models import Delivery, DeliveryAttempt, Notice, NoticeAnswer
+        from removals.models import RemovalEvent, RemovalRequest
+
+        shift = timedelta(days=days)
+        with transaction.atomic():
+            request = RemovalRequest.objects.get(pk=pk)
+            RemovalRequest.objects.filter(pk=pk).update(
+                created_at=F("created_at") - shift,
+                submitted_at=F("submitted_at") - shift,
+                decided_at=F("decided_at") - shift,
+            )
+            RemovalEvent.objects.filter(request_id=pk).update(at=F("at") - shift)
+            notices = Notice.objects.filter(topic=request.topic)
+            notices.update(
+                created_at=F("created_at") - shift, answer_due_at=F("answer_due_at") - shift
+            )
+            # The acknowledgement came two days after the notice.
+            answered = shift - timedelta(days=2)
+            notices.filter(answered_at__isnull=False).update(
+                answered_at=F("answered_at") - answered
+            )
+            NoticeAnswer.objects.filter(notice__topic=request.topic).update(
+                created_at=F("created_at") - answered
+            )
+            RemovalEvent.objects.filter(request_id=pk, action="answered").update(
+                at=F("at") + timedelta(days=2)
+            )
+            deliveries = Delivery.objects.filter(notice__topic=request.topic)
+            deliveries.update(
+                created_at=F("created_at") - shift,
+                window_started_at=F("window_started_at") - shift,
+                next_attempt_at=F("next_attempt_at") - shift,
+            )
+            deliveries.filter(delivered_at__isnull=False).update(
+                delivered_at=F("delivered_at") - shift
+            )
+            DeliveryAttempt.objects.filter(delivery__notice__topic=request.topic).update(
+                started_at=F("started_at") - shift, finished_at=F("finished_at") - shift
+            )
 
     def deliver_removal_notices(self):
         """Deliver the demo's removal notices now (to the mail folder), outside the seeding
