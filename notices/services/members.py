@@ -113,7 +113,7 @@ def invitation_for_token(*, token: str, for_update: bool = False) -> DeveloperIn
         raise _invalid_link()
     invitations = DeveloperInvitation.objects.select_related("developer", "invited_by")
     if for_update:
-        invitations = invitations.select_for_update()
+        invitations = invitations.select_for_update(of=("self",))  # invited_by may be null
     invitation = invitations.filter(pk=data["i"]).first()
     if invitation is None:
         raise InvitationLinkError(410, "This invitation no longer exists.", "gone")
