@@ -45,13 +45,14 @@ def legal_basis(guild) -> str:
     return found.get("default", "").strip() or DEFAULT_LEGAL_BASIS
 
 
-def _who(request, guild) -> dict:
+def _who(request, guild, agent) -> dict:
     creator = request.creator
     profile = getattr(creator, "creator_profile", None)
     name = (profile.credit_name or profile.display_name) if profile else ""
     return {
         "creator_name": name or "The creator",
         "guild": guild,
+        "agent": agent,
         "contact": (guild.contact_email if guild and guild.contact_email else "")
         or settings.NOTICES_REPLY_TO,
     }
@@ -75,8 +76,20 @@ def works_listing(manifest) -> WorksListing:
 
 
 def removal_letter(
-    *, request, developer, manifest, grants, guild, legal_basis, due, listing=None, evidence=None
+    *,
+    request,
+    developer,
+    manifest,
+    grants,
+    guild,
+    legal_basis,
+    due,
+    agent=None,
+    listing=None,
+    evidence=None,
 ) -> Letter:
+    """``guild``: the guild whose staff verified the request (its contact, its wording);
+    ``agent``: the same guild when her mandate lets it write as her agent, else None."""
     listing = listing or works_listing(manifest)
     context = {
         "request": request,
@@ -90,7 +103,7 @@ def removal_letter(
         "due": due,
         "site_name": settings.SITE_NAME,
         "evidence": evidence if evidence is not None else list(request.evidence.all()),
-        **_who(request, guild),
+        **_who(request, guild, agent),
     }
     subject = render_to_string("removals/letters/removal_subject.txt", context)
     payload = {
@@ -98,7 +111,8 @@ def removal_letter(
         "topic": request.topic,
         "asked_by": {
             "creator": context["creator_name"],
-            "agent": guild.name if guild else None,
+            "agent": agent.name if agent else None,
+            "verified_by": guild.name if guild else None,
             "contact": context["contact"],
         },
         "asks": list(request.asks),

@@ -46,7 +46,8 @@ TRANSITIONS: dict[str, set[str]] = {
     "review": {Status.SUBMITTED},
     "ask_info": {Status.SUBMITTED, Status.IN_REVIEW},
     "approve": {Status.SUBMITTED, Status.IN_REVIEW},
-    "reject": {Status.SUBMITTED, Status.IN_REVIEW},
+    # A request sent back and never answered can be rejected too, so none stays open forever.
+    "reject": {Status.SUBMITTED, Status.IN_REVIEW, Status.NEEDS_INFO},
     "retract": {Status.APPROVED},
     "close": {Status.APPROVED},
 }
@@ -448,16 +449,27 @@ def approval_problems(request: RemovalRequest) -> list[str]:
             )
         elif work.claim_state == Work.Claim.REJECTED:
             problems.append(f"The claim to “{work.title}” was rejected.")
+        elif work.status == Work.Status.ARCHIVED:
+            problems.append(f"“{work.title}” was archived since the request was sent.")
     return problems
 
 
-def agent_guild(request: RemovalRequest, reviewer: User) -> Guild | None:
-    """The guild that sends the notices as her verified agent: the reviewer's guild among hers
-    (None when a superuser reviewed a creator with no guild: she asks in her own name)."""
+def reviewing_guild(request: RemovalRequest, reviewer: User) -> Guild | None:
+    """The guild whose staff reviewed her request: the reviewer's guild among hers (None when
+    a superuser reviewed it)."""
     common = creator_guild_ids(request.creator_id) & staff_guild_ids(reviewer)
     if not common:
         return None
     return Guild.objects.filter(pk__in=common).order_by("name").first()
+
+
+def agent_guild(request: RemovalRequest, guild: Guild | None) -> Guild | None:
+    """``guild`` when it may write as her agent — she gave it a mandate that stands — else
+    None: then she asks in her own name and the letter says the guild verified her claims."""
+    if guild is None:
+        return None
+    mandated = Mandate.objects.active().filter(creator_id=request.creator_id, guild=guild)
+    return guild if mandated.exists() else None
 
 
 def notice_key(request: RemovalRequest, developer: AIDeveloper) -> str:
@@ -510,7 +522,8 @@ def request_approve(
             at=now,
         )
     manifest = manifest_build([w.pk for w in works])
-    guild = agent_guild(request, actor)
+    guild = reviewing_guild(request, actor)
+    agent = agent_guild(request, guild)
     due = now + timedelta(days=request.answer_due_days)
     legal_basis = letters.legal_basis(guild)
     listing = letters.works_listing(manifest)  # built once, shared by every letter
@@ -524,6 +537,7 @@ def request_approve(
                 manifest=manifest,
                 grants=grants[developer.pk],
                 guild=guild,
+                agent=agent,
                 legal_basis=legal_basis,
                 due=due,
                 listing=listing,
@@ -611,6 +625,7 @@ def request_retract(*, actor: User, request: RemovalRequest, reason: str = "") -
                     text=letter.text,
                     html=letter.html,
                     answerable=False,
+                    to_inactive=True,  # it was asked, so it hears the request is withdrawn
                 )
             )
     # Nothing more is asked of anyone: the open notices stop their reminders and escalation.

@@ -47,6 +47,7 @@ def notice_create(
     reply_to: str = "",
     answer_due_at=None,
     answerable: bool = True,
+    to_inactive: bool = False,
     kind: str = Notice.Kind.NOTICE,
     reminds: Notice | None = None,
 ) -> Notice:
@@ -58,6 +59,8 @@ def notice_create(
     suppression list gets a delivery marked *suppressed* (visible to staff) and is not sent.
 
     ``answerable=False`` (a digest) asks for no answer: its emails carry no answer link.
+    Inactive developers receive no notices, except those a caller owes them for one they
+    already received (``to_inactive=True``: a retraction must reach whoever was asked).
 
     ``topic`` is the caller's handle (``removal:42``): the text before the first ``:`` names the
     overdue handler (``handlers.register_overdue_handler``). ``html`` is trusted HTML the caller
@@ -66,7 +69,7 @@ def notice_create(
     existing = Notice.objects.filter(key=key).first()
     if existing is not None:
         return _same_notice(existing, developer=developer, topic=topic)
-    if not developer.is_active:
+    if not developer.is_active and not to_inactive:
         raise ValidationError(f"{developer.name} is inactive and receives no notices.")
     notice = Notice(
         developer=developer,

@@ -224,23 +224,25 @@ def _notices(obj):
 
 
 def _letter_preview(request, obj, developers, grants, work_ids):
-    """The letter one addressed developer would get if the request were approved now (by this
-    reviewer: her guild writes as the agent)."""
+    """The letter one addressed developer would get if the request were approved now by this
+    reviewer (her guild writes as her agent only under her mandate)."""
     if not developers:
         return None
     chosen = request.GET.get("letter")
     developer = next((d for d in developers if str(d.pk) == chosen), developers[0])
-    guild = services.agent_guild(obj, request.user)
+    guild = services.reviewing_guild(obj, request.user)
+    agent = services.agent_guild(obj, guild)
     letter = letters.removal_letter(
         request=obj,
         developer=developer,
         manifest=manifest_build(work_ids),
         grants=grants.get(developer.pk, []),
         guild=guild,
+        agent=agent,
         legal_basis=letters.legal_basis(guild),
         due=timezone.now() + timedelta(days=obj.answer_due_days),
     )
-    return {"developer": developer, "letter": letter, "guild": guild}
+    return {"developer": developer, "letter": letter, "guild": guild, "agent": agent}
 
 
 def _review_context(request, obj, *, forms=None, action_errors=None) -> dict:

@@ -53,7 +53,9 @@ def test_approval_sends_one_notice_per_developer_with_deadline_manifest_and_even
         }
         manifest = json.loads(bytes(notice.attachments.get(filename="works.json").content))
         assert {w["title"] for w in manifest["works"]} == {w.title for w in two_works}
-        assert "Writers' Guild of Great Britain writes as the verified agent" in notice.text
+        # She gave no mandate: she asks in her own name; the guild vouches for her claims.
+        assert notice.text.count("Alice Author writes to you") == 1
+        assert "Writers' Guild of Great Britain has checked that she is its member" in notice.text
         assert "Remove them from training datasets" in notice.text
         assert notice.deliveries.get().status in (Delivery.Status.QUEUED, Delivery.Status.DELIVERED)
     # Her self-declared claims were verified as part of the review.
@@ -307,3 +309,53 @@ def test_closing_or_retracting_stops_the_reminders_of_unanswered_notices(
 
     assert counts == {"reminders": 0, "overdue": 0} == counts_late
     assert not Notice.objects.filter(reminds__in=closed_notices + retracted_notices).exists()
+
+
+def test_her_guild_writes_as_her_agent_only_under_her_mandate(
+    make_request, creator, guild_staff, wggb
+):
+    Mandate.objects.create(creator=creator, guild=wggb)
+    request = make_request()
+
+    notices = services.request_approve(actor=guild_staff, request=request)
+
+    letter = notices[0].text
+    assert (
+        "Writers' Guild of Great Britain writes as the agent of its member Alice Author" in letter
+    )
+    manifest = json.loads(bytes(notices[0].attachments.get(filename="request.json").content))
+    assert manifest["asked_by"]["agent"] == "Writers' Guild of Great Britain"
+
+
+def test_a_work_archived_after_submission_stops_the_approval(make_request, guild_staff, two_works):
+    request = make_request()
+    Work.objects.filter(pk=two_works[0].pk).update(status=Work.Status.ARCHIVED)
+
+    with pytest.raises(ValidationError, match="archived since the request was sent"):
+        services.request_approve(actor=guild_staff, request=request)
+    assert not Notice.objects.filter(topic=request.topic).exists()
+
+
+def test_a_request_sent_back_and_never_answered_can_be_rejected(make_request, guild_staff):
+    request = make_request()
+    services.info_request(actor=guild_staff, request=request, question="Which edition?")
+
+    services.request_reject(actor=guild_staff, request=request, reason="No answer in 3 months.")
+
+    request.refresh_from_db()
+    assert request.status == Status.REJECTED
+
+
+def test_a_developer_deactivated_since_its_notice_still_gets_the_retraction(
+    make_request, creator, guild_staff, developer, other_developer
+):
+    request = make_request()
+    services.request_approve(actor=guild_staff, request=request)
+    developer.is_active = False
+    developer.save()
+
+    retractions = services.request_retract(actor=creator, request=request)
+
+    assert {n.developer for n in retractions} == {developer, other_developer}
+    request.refresh_from_db()
+    assert request.status == Status.RETRACTED

@@ -157,9 +157,10 @@ def test_review_page_shows_works_claims_fingerprints_member_and_letter(
     # Her memberships with their states, and her earlier request with its outcome.
     assert "Musicians&#x27; Union" in page and "Awaiting verification" in page
     assert f"#{earlier.pk}" in page and "The works were not hers." in page
-    # The letter Example AI Ltd would get, with the guild writing as her agent.
+    # The letter Example AI Ltd would get: in her name (she gave no mandate), verified by the guild.
     assert "Dear Example AI Ltd," in page
-    assert "writes as the verified agent" in page
+    assert "Alice Author writes to you" in page
+    assert "has checked that she is its member and verified her claims" in page
     assert "Remove them from training datasets" in page
     # The decisions on offer.
     for action in ("start", "approve", "reject", "ask-info"):
