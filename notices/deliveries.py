@@ -309,7 +309,8 @@ def _fields(outcome: Outcome, now) -> tuple[dict, tuple, float | None]:
         return {"status": Status.FAILED, "last_error": error.message}, row, None
     delay = backoff(token)
     if error.retry_after is not None:  # the server said when (HTTP Retry-After): not sooner
-        delay = max(delay, error.retry_after)
+        # Bounded: a wait past the retry window fails the delivery just below.
+        delay = max(delay, min(float(error.retry_after), settings.NOTICES_RETRY_LIMIT + 1))
     limit = delivery.window_started_at + timedelta(seconds=settings.NOTICES_RETRY_LIMIT)
     if now + timedelta(seconds=delay) > limit:
         message = f"Gave up after {token} attempts: {error.message}"
@@ -356,7 +357,14 @@ def _record(outcomes: list[Outcome]) -> dict[int, str]:
     for outcome in outcomes:
         if outcome.released:
             continue
-        fields, row, countdown = _fields(outcome, now)
+        try:
+            fields, row, countdown = _fields(outcome, now)
+        except Exception:  # one odd outcome must not leave the whole batch unrecorded
+            logger.exception("Delivery %s: outcome not understood", outcome.delivery.pk)
+            message = f"Outcome not understood: {outcome.error or 'sent'}"
+            due = now + timedelta(seconds=backoff(outcome.token))
+            fields = {"status": Status.QUEUED, "next_attempt_at": due, "last_error": message}
+            row, countdown = (Result.TEMPORARY, message, None), None
         if outcome.error is not None and outcome.error.unreachable:
             released_until = fields.get("next_attempt_at", now)
         plans.append((outcome, fields, row, countdown))

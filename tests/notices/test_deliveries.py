@@ -415,3 +415,29 @@ def test_a_suppressed_address_must_be_cleared_before_a_retry(failed, superuser):
 
     with pytest.raises(ValidationError, match="clear it first"):
         deliveries.retry_now(actor=superuser, delivery=failed)
+
+
+def test_a_retry_after_beyond_the_window_fails_that_delivery_and_the_batch_is_recorded(
+    make_notice, watched
+):
+    """A server asking to wait years (``Retry-After: 99999999999999``) must not overflow the
+    recording of the batch: that delivery fails (we will not wait that long), the other one of
+    the batch is recorded as delivered, nothing is left "sending"."""
+    first, second = make_notice().deliveries.get(), make_notice().deliveries.get()
+    sent = []
+
+    class OneSlowServer(WatchedTransport):
+        def deliver(self, prepared, recipient):
+            if not sent:
+                sent.append(recipient)
+                raise TransportError("429 Too Many Requests", retry_after=99999999999999.0)
+            super().deliver(prepared, recipient)
+
+    deliveries.transport_for = lambda channel: OneSlowServer()  # undone by ``watched``
+
+    deliveries.attempt_many(delivery_ids=[first.pk, second.pk])
+
+    assert _reload(first).status == Status.FAILED
+    assert "Gave up" in first.last_error
+    assert _reload(second).status == Status.DELIVERED
+    assert not Delivery.objects.filter(status=Status.SENDING).exists()
