@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from accounts.models import User
@@ -18,7 +19,7 @@ from accounts.services import audit_record
 
 from ..access import can_manage_developer
 from ..crypto import encrypt
-from ..models import AIDeveloper, WebhookEndpoint
+from ..models import AIDeveloper, Delivery, WebhookEndpoint
 from ..webhooks import address_refusal
 
 SECRET_BYTES = 32  # the specification asks for at least 24
@@ -39,7 +40,9 @@ def webhook_url_validate(url: str) -> str:
     url = (url or "").strip()
     URLValidator(schemes=["http", "https"])(url)
     parts = urlsplit(url)
-    if parts.scheme != "https" and not settings.NOTICES_WEBHOOK_ALLOW_LOOPBACK:
+    if parts.scheme != "https" and not (
+        settings.NOTICES_WEBHOOK_ALLOW_LOOPBACK and _is_loopback(parts.hostname or "")
+    ):
         raise ValidationError("A webhook URL must use https.")
     if parts.username or parts.password:
         raise ValidationError("A webhook URL must not carry credentials.")
@@ -47,6 +50,18 @@ def webhook_url_validate(url: str) -> str:
     if refusal:
         raise ValidationError(f"Webhooks cannot go there: {refusal}.")
     return url
+
+
+def _is_loopback(host: str) -> bool:
+    """Plain http is allowed (with ``NOTICES_WEBHOOK_ALLOW_LOOPBACK``, tests and the demo) only
+    to this machine."""
+    host = host.rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.split("%", 1)[0]).is_loopback
+    except ValueError:
+        return False
 
 
 def _host_refusal(host: str) -> str | None:
@@ -73,6 +88,9 @@ def webhook_endpoint_set(
     _check_actor(actor, developer)
     url = webhook_url_validate(url)
     with transaction.atomic():
+        # The developer's row first: two first-time settings at once must not make two
+        # endpoints (there is no endpoint row to lock yet).
+        AIDeveloper.objects.select_for_update().filter(pk=developer.pk).first()
         endpoint = (
             WebhookEndpoint.objects.select_for_update()
             .filter(developer=developer)
@@ -88,6 +106,8 @@ def webhook_endpoint_set(
             )
         else:
             before = {"url": endpoint.url, "is_active": endpoint.is_active}
+            if endpoint.url != url:
+                _redirect_pending(developer, endpoint.url, url)
             endpoint.url = url
             endpoint.is_active = True
             endpoint.disabled_at = None
@@ -101,6 +121,21 @@ def webhook_endpoint_set(
             after={"url": endpoint.url, "is_active": True, "developer": developer.slug},
         )
     return endpoint, clear
+
+
+def _redirect_pending(developer: AIDeveloper, old_url: str, new_url: str) -> int:
+    """Deliveries still on their way to the old URL go to the new one: a URL change must not
+    lose a notice (a delivery's recipient is the URL it is sent to)."""
+    pending = Delivery.objects.filter(
+        notice__developer=developer,
+        channel=Delivery.Channel.WEBHOOK,
+        recipient=old_url,
+        status__in=Delivery.PENDING,
+    )
+    already = Delivery.objects.filter(
+        channel=Delivery.Channel.WEBHOOK, recipient=new_url, notice_id=OuterRef("notice_id")
+    )
+    return pending.exclude(Exists(already)).update(recipient=new_url)
 
 
 def webhook_secret_rotate(*, actor: User, endpoint: WebhookEndpoint, overlap_seconds: int) -> str:
