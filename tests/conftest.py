@@ -35,8 +35,13 @@ def _fast_password_hashing(settings):
 def _fresh_cache(django_db_setup, django_db_blocker):
     """The cache is shared by every process (DB cache, or Redis in CI): start each test clean,
     so allauth's rate-limit counters and the worker heartbeat do not leak between tests."""
-    with django_db_blocker.unblock():
-        cache.clear()
+    from django.db import connection
+
+    # A run of tests that use no database creates no test database: the connection still
+    # names the real one, which a test must never touch (and those tests use no cache).
+    if connection.settings_dict["NAME"] == connection.creation._get_test_db_name():
+        with django_db_blocker.unblock():
+            cache.clear()
     caches["public_pages"].clear()
 
 

@@ -26,7 +26,8 @@ EMPTY_MEMORY = timedelta(days=8)
 
 
 def digest_key(developer: AIDeveloper, period: Period) -> str:
-    return f"digest:{developer.slug}:{period.label}"
+    # By id, not slug: renaming a developer must not send a period again.
+    return f"digest:{developer.pk}:{period.label}"
 
 
 def _empty_key(key: str) -> str:

@@ -351,7 +351,7 @@ def changed(clock, creator, labs):
 def test_the_json_and_csv_attachments_parse_and_agree(changed, labs):
     assert digests.digests_send() == 1
     notice = Notice.objects.get(developer=labs)
-    assert notice.key == notice.topic == "digest:example-ai-labs:2026-11-18"
+    assert notice.key == notice.topic == f"digest:{labs.pk}:2026-11-18"
     assert not notice.answerable
     files = files_of(notice)
     assert set(files) == {
@@ -399,7 +399,7 @@ def test_the_hourly_beat_task_sends_the_digests(changed, labs, settings):
 
     assert settings.CELERY_BEAT_SCHEDULE["consent-digests"]["task"] == tasks.digests_send.name
     assert tasks.digests_send.delay().get() == 1
-    assert Notice.objects.get().key == "digest:example-ai-labs:2026-11-18"
+    assert Notice.objects.get().key.endswith(":2026-11-18")
 
 
 def test_no_digest_when_the_frequency_is_off_or_the_developer_inactive(changed, labs, rival):
@@ -443,7 +443,7 @@ def test_a_weekly_digest_covers_the_previous_iso_week(clock, creator, labs):
     clock.now = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
     assert digests.digests_send() == 1
     notice = Notice.objects.get()
-    assert notice.key == "digest:example-ai-labs:2026-W47"
+    assert notice.key.endswith(":2026-W47") and notice.key.startswith("digest:")
     document = json.loads(files_of(notice)["consent-digest-example-ai-labs-2026-W47.json"])
     assert [w["public_id"] for w in document["works"]] == [sunday_work.public_id]
     assert document["period"] == {
@@ -662,3 +662,12 @@ def test_building_takes_as_many_queries_for_200_works_as_for_10(clock, labs, wgg
         assert len(rows) == n
         counts.append(len(queries))
     assert counts[0] == counts[1] <= 10
+
+
+def test_renaming_the_developer_does_not_send_a_period_again(changed, labs):
+    assert digests.digests_send() == 1
+    labs.slug, labs.name = "labs-renamed", "Renamed Labs"
+    labs.save()
+
+    assert digests.digests_send() == 0
+    assert Notice.objects.filter(developer=labs).count() == 1

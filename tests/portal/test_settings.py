@@ -11,6 +11,7 @@ PRODUCTION = {
     "DEBUG": "0",
     "SECRET_KEY": "x7!kq2-production-like-secret-key-with-enough-entropy-0123456789abcdef",
     "ALLOWED_HOSTS": "portal.example.org",
+    "NOTICES_WEBHOOK_KEY": "dGVzdC1vbmx5LXdlYmhvb2sta2V5LTMyLWJ5dGVzISE=",
 }
 
 
@@ -18,7 +19,14 @@ def manage(*args, env):
     clean = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+        if k
+        not in {
+            "DEBUG",
+            "SECRET_KEY",
+            "ALLOWED_HOSTS",
+            "NOTICES_WEBHOOK_KEY",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+        }
     }
     return subprocess.run(
         [sys.executable, "manage.py", *args],
@@ -34,6 +42,15 @@ def test_check_deploy_is_clean_with_production_settings():
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_check_deploy_names_a_missing_or_broken_webhook_key():
+    for key in ("", "not-a-fernet-key"):
+        env = {**PRODUCTION, "NOTICES_WEBHOOK_KEY": key}
+        result = manage("check", "--deploy", env=env)
+        assert result.returncode != 0
+        assert "notices.E001" in result.stderr + result.stdout
+        assert "NOTICES_WEBHOOK_KEY" in result.stderr + result.stdout
 
 
 def test_missing_secret_key_stops_start_up_naming_it():
