@@ -21,6 +21,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import linebreaks
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accounts.forms import add_service_errors
@@ -210,6 +211,7 @@ def _state_filter(state: str, now) -> Q:
     return Q()
 
 
+@never_cache  # her organisation's notices: not for shared caches
 @developer_member_required
 def developer_notice_list(request):
     state = request.GET.get("state") or "all"
@@ -274,6 +276,7 @@ def _deliveries(notice: Notice):
     )
 
 
+@never_cache  # her organisation's notices: not for shared caches
 @developer_member_required
 def developer_notice(request, pk: int):
     notice = notice_for_developer(request.developer, pk)
@@ -314,6 +317,7 @@ def registry_manager_required(view):
     return wrapper
 
 
+@never_cache
 @registry_manager_required
 def staff_notice(request, pk: int):
     notice = get_object_or_404(Notice.objects.select_related("developer", "reminds"), pk=pk)

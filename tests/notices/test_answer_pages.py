@@ -240,3 +240,15 @@ def test_a_notice_that_asks_for_no_answer_has_no_forms_and_takes_none(dana, make
     assert "Acknowledge the notice" not in page
     assert "asks for no answer" in response.content.decode()
     assert not NoticeAnswer.objects.exists()
+
+
+def test_notice_pages_are_never_kept_by_shared_caches(client, sign_in, developer_user, make_notice):
+    notice = make_notice()
+    sign_in(developer_user)
+    for url in (
+        reverse("answers:developer-notice-list"),
+        reverse("answers:developer-notice", args=[notice.pk]),
+    ):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
