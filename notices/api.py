@@ -19,11 +19,11 @@ from http import HTTPStatus
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Coalesce
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.http import urlencode
+from django.utils.http import content_disposition_header, urlencode
 from django.views.decorators.csrf import csrf_exempt
 
 from .models import APIKey, Notice, NoticeAnswer
@@ -322,14 +322,21 @@ def notice_detail(request, pk: int):
     """One notice: its text, its attachments (metadata) and the answers about it."""
     now = timezone.now()
     notice = _notice_for_key(request, pk)
-    attachments = notice.attachments.annotate(
-        size=F("blob__size"), sha256=F("blob__sha256")
-    ).values("filename", "content_type", "size", "sha256")
+    rows = notice.attachments.annotate(size=F("blob__size"), sha256=F("blob__sha256")).values(
+        "pk", "filename", "content_type", "size", "sha256"
+    )
+    attachments = [
+        {
+            **{name: value for name, value in row.items() if name != "pk"},
+            "url": _url(request, "notices-api:notice-attachment", notice.pk, row["pk"]),
+        }
+        for row in rows
+    ]
     return JsonResponse(
         {
             **_notice_json(request, notice, now),
             "text": notice.text,
-            "attachments": list(attachments),
+            "attachments": attachments,
             "answers": [_answer_json(request, answer) for answer in _answers(notice)],
             "answers_url": _url(request, "notices-api:notice-answers", notice.pk),
         }
@@ -397,3 +404,18 @@ def notice_answer(request, pk: int, answer_pk: int):
     if answer is None:
         raise APIError(HTTPStatus.NOT_FOUND, "not_found", "This notice has no answer with this id.")
     return JsonResponse(_answer_json(request, answer))
+
+
+@api_endpoint("GET")
+def notice_attachment(request, pk: int, attachment_pk: int):
+    """One attachment of one of the organisation's notices, as it was sent (the works' CSV or
+    JSON manifest); its SHA-256 in ``X-Content-SHA256``."""
+    notice = _notice_for_key(request, pk)
+    attachment = notice.attachments.select_related("blob").filter(pk=attachment_pk).first()
+    if attachment is None:
+        raise APIError(HTTPStatus.NOT_FOUND, "not_found", "This notice has no such attachment.")
+    response = HttpResponse(attachment.content, content_type=attachment.content_type)
+    response["Content-Disposition"] = content_disposition_header(True, attachment.filename)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["X-Content-SHA256"] = attachment.blob.sha256
+    return response

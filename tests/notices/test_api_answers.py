@@ -328,15 +328,29 @@ def test_a_notice_is_read_with_its_attachments_and_answers(api, make_notice):
     assert body["id"] == notice.pk
     assert body["subject"] == "Removal of “Night Train”"
     assert body["text"] == "Please remove the work from your datasets."
+    attachment = notice.attachments.get()
     assert body["attachments"] == [
         {
             "filename": "works.json",
             "content_type": "application/json",
             "size": 13,
             "sha256": hashlib.sha256(b'{"works": []}').hexdigest(),
+            "url": "http://testserver"
+            + reverse("notices-api:notice-attachment", args=[notice.pk, attachment.pk]),
         }
     ]
     assert [a["answer"] for a in body["answers"]] == ["acknowledged"]
+
+    # The file itself, as sent; another organisation's key or another notice's id finds nothing.
+    download = api.get(body["attachments"][0]["url"])
+    assert download.status_code == HTTPStatus.OK
+    assert download.content == b'{"works": []}'
+    assert download["Content-Disposition"] == 'attachment; filename="works.json"'
+    assert download["X-Content-SHA256"] == body["attachments"][0]["sha256"]
+    other = make_notice()
+    wrong = reverse("notices-api:notice-attachment", args=[other.pk, attachment.pk])
+    assert api.get(wrong).status_code == HTTPStatus.NOT_FOUND
+    assert Client().get(body["attachments"][0]["url"]).status_code == HTTPStatus.UNAUTHORIZED
     assert body["answered_at"] is not None
     assert body["overdue"] is False
 
