@@ -305,6 +305,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "consent.tasks.digests_send",
         "schedule": env_float("CONSENT_DIGEST_SWEEP", 3600.0),
     },
+    # Removal notices acknowledged but not complied with nor disputed by their deadline.
+    "removals-acknowledged-overdue": {
+        "task": "removals.tasks.acknowledged_overdue_run",
+        "schedule": 3600.0,
+    },
     "notices-deadlines": {
         "task": "notices.tasks.deadlines_run",
         "schedule": env_float("NOTICES_DEADLINE_SWEEP", 300.0),
@@ -412,6 +417,8 @@ NOTICES_ANSWER_ATTACHMENT_MAX_BYTES = env_int("NOTICES_ANSWER_ATTACHMENT_MAX_BYT
 NOTICES_INVITATION_MAX_AGE = env_int("NOTICES_INVITATION_MAX_AGE", 7 * 24 * 3600)  # seconds
 # Removal requests: evidence files (each) and the default time developers have to answer.
 REMOVALS_EVIDENCE_MAX_BYTES = env_int("REMOVALS_EVIDENCE_MAX_BYTES", 10 * 2**20)
+# Evidence images are decoded in the request (a screenshot, not a work): a lower pixel cap.
+REMOVALS_EVIDENCE_MAX_PIXELS = env_int("REMOVALS_EVIDENCE_MAX_PIXELS", 40_000_000)
 REMOVALS_ANSWER_DUE_DAYS = env_int("REMOVALS_ANSWER_DUE_DAYS", 30)
 # Consent digests: more changed works than this in a period → a link to the full export.
 CONSENT_DIGEST_MAX_WORKS = env_int("CONSENT_DIGEST_MAX_WORKS", 10_000)

@@ -79,7 +79,6 @@ def staff_dashboard(request):
             "work_claims_count": work_selectors.claim_queue(request.user).count(),
             "conflicts_count": conflict_queue(request.user).count(),
             **removal_selectors.staff_counts(request.user),
-            **removal_selectors.staff_counts(request.user),
         },
     )
 

@@ -3,11 +3,13 @@ request.
 
 - The creator sees her own requests (and staff filing under her mandate see the ones they
   filed while the mandate stands).
-- Moderators: staff of any guild the creator is a verified member of — or superusers when she
-  has none, so no request is stranded. Nobody moderates a request of her own or one she filed.
+- Moderators: staff of any guild the creator is a verified member of — or superusers when none
+  of those guilds has an eligible moderator (she has no guild, her guilds have no staff, or
+  their only staff are herself and whoever filed the request), so no request is stranded.
+  Nobody moderates a request of her own or one she filed.
 """
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -30,27 +32,52 @@ def staff_guild_ids(user: User) -> set[int]:
     )
 
 
+def _eligible_staff(guild_ids, *, creator_id, filed_by_id) -> QuerySet:
+    """Active staff appointments, in ``guild_ids``, of active people who may moderate a request
+    by ``creator_id`` filed by ``filed_by_id`` (anyone but those two). The arguments may be
+    ``OuterRef``s: then it is a correlated subquery."""
+    return (
+        GuildStaffAppointment.objects.active()
+        .filter(guild_id__in=guild_ids, user__is_active=True)
+        .filter(~Q(user_id=creator_id), ~Q(user_id=filed_by_id))
+    )
+
+
 def can_moderate(user: User, request: RemovalRequest) -> bool:
     if user is None or not user.is_authenticated or not user.is_active:
         return False
     if user.pk in (request.creator_id, request.filed_by_id):
         return False
     guilds = creator_guild_ids(request.creator_id)
-    if guilds:
-        return bool(guilds & staff_guild_ids(user))
-    return user.is_superuser
+    if guilds & staff_guild_ids(user):
+        return True
+    if not user.is_superuser:
+        return False
+    # Superusers step in only when nobody of her guilds' staff may decide it.
+    return not (
+        guilds
+        and _eligible_staff(
+            guilds, creator_id=request.creator_id, filed_by_id=request.filed_by_id
+        ).exists()
+    )
 
 
 def moderation_scope(user: User) -> Q:
     """The requests ``user`` moderates, as a filter on ``RemovalRequest`` (for queues). Written
-    with ``creator_id IN (…)`` subqueries, not joins, so a creator who is a member of two of her
-    guilds matches once and no DISTINCT is needed."""
+    with ``creator_id IN (…)`` and ``NOT EXISTS (…)`` subqueries, not joins, so a creator who is
+    a member of two of her guilds matches once and no DISTINCT is needed."""
     if user is None or not user.is_authenticated or not user.is_active:
         return Q(pk__in=[])
     verified = GuildMembership.objects.filter(status=GuildMembership.Status.VERIFIED)
     scope = Q(creator_id__in=verified.filter(guild_id__in=staff_guild_ids(user)).values("user_id"))
     if user.is_superuser:
-        scope |= ~Q(creator_id__in=verified.values("user_id"))
+        # Stranded: none of her verified guilds has staff other than her and the filer.
+        her_guilds = verified.filter(user_id=OuterRef(OuterRef("creator_id"))).values("guild_id")
+        scope |= ~Exists(
+            _eligible_staff(
+                her_guilds, creator_id=OuterRef("creator_id"), filed_by_id=OuterRef("filed_by_id")
+            )
+        )
     return scope & ~Q(creator=user) & ~Q(filed_by=user)
 
 

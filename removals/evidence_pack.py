@@ -6,7 +6,9 @@ asked, of whom, when, and what came of it —
 - ``notices/<developer>/``: each notice as sent (``notice.txt``, ``notice.html`` and its
   attachments), the reminders and any retraction;
 - ``deliveries.csv``, ``answers.csv``: every delivery (with the Message-ID or webhook-id the
-  developer received) and every answer;
+  developer received) and every answer (with the names of its files);
+- ``answers/<developer>/``: the files staff attached to answers that arrived by other means
+  (a scanned letter, an emailed reply);
 - ``ledger.csv``: her consent-ledger entries touching these works, with their hashes and the
   exact hashed text, so each can be checked with nothing but a SHA-256 tool;
 - ``evidence/``: the files she attached.
@@ -30,7 +32,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from consent.models import LedgerEntry
-from notices.models import Delivery, NoticeAnswer, NoticeAttachment
+from notices.models import AnswerAttachment, Delivery, NoticeAnswer, NoticeAttachment
 from works.csvsafe import safe_row
 from works.models import Work
 
@@ -52,7 +54,10 @@ notices/          Each notice as sent to each developer (text, HTML and attachme
                   reminders and retraction.
 deliveries.csv    Every delivery: channel, recipient, status, attempts, when it was delivered, and
                   the Message-ID (email) or webhook-id (webhook) the developer received.
-answers.csv       Every answer from the developers, with its statement.
+answers.csv       Every answer from the developers, with its statement and the files attached
+                  to it (the "attachments" column names them inside this ZIP).
+answers/          The files guild staff attached to answers that arrived by post or email,
+                  one folder per developer.
 ledger.csv        The creator's consent-ledger entries touching these works: {ledger_note}
 evidence/         The files attached to the request.
 
@@ -170,7 +175,7 @@ def _delivery_rows(deliveries: list[Delivery], roles: dict[int, str]) -> Iterato
         ]
 
 
-def _answer_rows(answers: list[NoticeAnswer]) -> Iterator[list]:
+def _answer_rows(answers: list[NoticeAnswer], files: dict[int, list[str]]) -> Iterator[list]:
     for a in answers:
         yield [
             a.notice.developer.name,
@@ -179,7 +184,26 @@ def _answer_rows(answers: list[NoticeAnswer]) -> Iterator[list]:
             a.get_via_display(),
             a.received_by,
             _iso(a.created_at),
+            "; ".join(files.get(a.pk, [])),
         ]
+
+
+def _answer_files(answers: list[NoticeAnswer]) -> list[tuple[str, AnswerAttachment]]:
+    """``(path in the ZIP, attachment)`` of every file attached to ``answers`` (one query):
+    ``answers/<developer-slug>/<filename>``, unique within each developer's folder."""
+    developers = {a.pk: a.notice.developer for a in answers}
+    attachments = AnswerAttachment.objects.filter(answer_id__in=list(developers)).order_by(
+        "answer__created_at", "answer_id", "pk"
+    )
+    names_per_folder: dict[str, _Names] = {}
+    files = []
+    for attachment in attachments:
+        developer = developers[attachment.answer_id]
+        folder = f"answers/{_name(developer.slug, str(developer.pk))}"
+        names = names_per_folder.setdefault(folder, _Names())
+        name = names(_name(attachment.filename, f"attachment-{attachment.pk}"))
+        files.append((f"{folder}/{name}", attachment))
+    return files
 
 
 def pack_build(removal: RemovalRequest):
@@ -263,12 +287,18 @@ def pack_build(removal: RemovalRequest):
                 ],
                 _delivery_rows(timeline.deliveries, roles),
             )
+            answer_files = _answer_files(timeline.answers)
+            files_by_answer: dict[int, list[str]] = {}
+            for path, attachment in answer_files:
+                files_by_answer.setdefault(attachment.answer_id, []).append(path)
             _write_csv(
                 archive,
                 "answers.csv",
-                ["developer", "kind", "statement", "via", "received_by", "time"],
-                _answer_rows(timeline.answers),
+                ["developer", "kind", "statement", "via", "received_by", "time", "attachments"],
+                _answer_rows(timeline.answers, files_by_answer),
             )
+            for path, attachment in answer_files:
+                _copy_file(archive, path, attachment.file)
             ledger_count = _write_csv(
                 archive,
                 "ledger.csv",

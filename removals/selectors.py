@@ -19,6 +19,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Cast, Coalesce, Concat
+from django.utils import timezone
 
 from accounts.models import GuildMembership, Mandate, User
 from consent.models import Preference
@@ -166,6 +167,8 @@ class Lane:
     deliveries: list[Delivery] = field(default_factory=list)
     answers: list[NoticeAnswer] = field(default_factory=list)
     retraction: Notice | None = None
+    # Its deadline passed without a final answer (complied or disputed), acknowledged or not.
+    overdue: bool = False
 
     @property
     def badge(self) -> str:
@@ -228,6 +231,7 @@ ANSWER_TONES = {
     NoticeAnswer.Kind.COMPLIED: "good",
     NoticeAnswer.Kind.DISPUTED: "bad",
 }
+FINAL_ANSWERS = (NoticeAnswer.Kind.COMPLIED, NoticeAnswer.Kind.DISPUTED)
 
 
 def _event_step(event: RemovalEvent, request: RemovalRequest, *, label: str = "") -> Step:
@@ -250,6 +254,20 @@ def _notice_role(notice: Notice, request: RemovalRequest) -> str:
     return "notice"
 
 
+def _deadline_missed(
+    notice: Notice, request: RemovalRequest, answers: list[NoticeAnswer], now: datetime
+) -> bool:
+    """The notice's deadline passed, while the request was still open, with no final answer
+    (complied or disputed) by then — an acknowledgement alone does not meet it. As in
+    ``stats.overdue_filter``, from the lane's own rows: no query."""
+    due = notice.answer_due_at
+    if due is None or due > now:
+        return False
+    if request.closed_at is not None and request.closed_at <= due:
+        return False  # retracted or closed before the deadline: nothing was asked any more
+    return not any(a.kind in FINAL_ANSWERS and a.created_at <= due for a in answers)
+
+
 def _lane_for(
     developer: AIDeveloper,
     *,
@@ -260,6 +278,7 @@ def _lane_for(
     retraction: Notice | None,
     deliveries: dict[int, list[Delivery]],
     answers: list[NoticeAnswer],
+    now: datetime,
 ) -> Lane:
     lane = Lane(developer=developer, notice=notice, retraction=retraction)
     steps = list(shared)
@@ -284,13 +303,30 @@ def _lane_for(
                 )
         for reminder in reminders:
             steps.append(Step("reminder", "Reminder sent", reminder.created_at))
-        if notice.overdue_at is not None:
+        final = any(a.kind in FINAL_ANSWERS for a in answers)
+        if notice.overdue_at is not None:  # the engine's: no answer at all by the deadline
+            lane.overdue = not final
             steps.append(
                 Step(
                     "overdue",
                     "Answer overdue",
                     notice.overdue_at,
                     note="The deadline passed without an answer; your guild's staff follow it up.",
+                    note_label="What happens",
+                    tone="bad",
+                )
+            )
+        elif _deadline_missed(notice, request, answers, now):
+            lane.overdue = not final
+            steps.append(
+                Step(
+                    "overdue",
+                    "Answer overdue",
+                    notice.answer_due_at,
+                    note=(
+                        "The deadline passed without a final answer (complied or disputed); "
+                        "your guild's staff follow it up."
+                    ),
                     note_label="What happens",
                     tone="bad",
                 )
@@ -327,7 +363,8 @@ def _lane_for(
 
 def _lane_state(lane: Lane, request: RemovalRequest) -> None:
     notice = lane.notice
-    final = [a for a in lane.answers if a.kind != NoticeAnswer.Kind.ACKNOWLEDGED]
+    final = [a for a in lane.answers if a.kind in FINAL_ANSWERS]
+    acknowledged = [a for a in lane.answers if a.kind == NoticeAnswer.Kind.ACKNOWLEDGED]
     if lane.retraction is not None:
         lane.state, lane.tone = "Retracted", "done"
     elif notice is None:
@@ -340,7 +377,11 @@ def _lane_state(lane: Lane, request: RemovalRequest) -> None:
         last = final[-1]
         lane.state = last.get_kind_display()
         lane.tone = ANSWER_TONES[last.kind]
-    elif notice.overdue_at is not None:
+    elif lane.overdue and acknowledged:
+        on = f"{timezone.localtime(acknowledged[0].created_at):%-d %B %Y}"
+        lane.state, lane.tone = f"Overdue — acknowledged on {on}, no final answer", "bad"
+        lane.next_step = "They have neither complied nor disputed; your guild's staff follow it up."
+    elif lane.overdue:
         lane.state, lane.tone = "Overdue", "bad"
     elif lane.answers:
         lane.state, lane.tone = "Acknowledged", "done"
@@ -353,13 +394,15 @@ def _lane_state(lane: Lane, request: RemovalRequest) -> None:
         lane.state, lane.tone = "Sent", "waiting"
     if notice is not None and not final and lane.retraction is None and notice.answer_due_at:
         lane.next_step = lane.next_step or "Waiting for an answer."
-        if notice.overdue_at is None:
+        if not lane.overdue:
             lane.next_step += f" Due by {notice.answer_due_at:%-d %B %Y}."
 
 
-def request_timeline(request: RemovalRequest) -> Timeline:
+def request_timeline(request: RemovalRequest, now: datetime | None = None) -> Timeline:
     """Her request's events and one lane per developer. Five queries, whatever the number of
-    developers, notices, deliveries and answers."""
+    developers, notices, deliveries and answers. A lane is overdue when its deadline passed
+    without a final answer (complied or disputed), even if the developer acknowledged it."""
+    now = now or timezone.now()
     events = list(
         RemovalEvent.objects.filter(request=request)
         .select_related("developer")
@@ -424,6 +467,7 @@ def request_timeline(request: RemovalRequest) -> Timeline:
                 retraction=retractions.get(developer.pk),
                 deliveries=deliveries,
                 answers=answers_by_notice.get(notice.pk, []) if notice else [],
+                now=now,
             )
         )
     return Timeline(
@@ -499,18 +543,13 @@ def counts_for_creator(user: User) -> dict[str, int]:
 
 def staff_counts(user: User) -> dict[str, int]:
     """The removal queue waiting on ``user`` and the overdue answers of the requests she
-    moderates, for the staff and admin dashboards: two queries."""
+    moderates — past their deadline without a final answer, acknowledged or not, as on the
+    overdue page (``stats.overdue_notices``) — for the staff and admin dashboards: two
+    queries."""
     from .access import moderated_requests
+    from .stats import overdue_notices
 
     moderated = moderated_requests(user)
     waiting = moderated.filter(status__in=RemovalRequest.OPEN_FOR_REVIEW).count()
-    approved = moderated.filter(status=RemovalRequest.Status.APPROVED).annotate(
-        notice_topic=Concat(Value("removal:"), Cast("pk", CharField()), output_field=CharField())
-    )
-    overdue = Notice.objects.filter(
-        kind=Notice.Kind.NOTICE,
-        topic__in=approved.values("notice_topic"),
-        overdue_at__isnull=False,
-        answered_at__isnull=True,
-    ).count()
+    overdue = overdue_notices(moderated).count()
     return {"removals_waiting": waiting, "removals_overdue": overdue}

@@ -16,6 +16,8 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import CharField, Exists, OuterRef, Value
+from django.db.models.functions import Cast, Concat
 from django.urls import reverse
 from django.utils import timezone
 
@@ -709,7 +711,43 @@ def notice_overdue(notice: Notice) -> None:
     if request is None:
         return
     _event(request, Action.OVERDUE, developer=notice.developer, notice=notice)
-    _tell_creator(request, "overdue", {"developer": notice.developer}, step=Action.OVERDUE)
+    _tell_creator(
+        request,
+        "overdue",
+        {"developer": notice.developer, "acknowledged": notice.answered_at is not None},
+        step=Action.OVERDUE,
+    )
+
+
+def acknowledged_overdue_run(now=None) -> int:
+    """Beat job. The engine calls ``notice_overdue`` only for notices nobody answered; one that
+    was acknowledged but never complied with nor disputed passes its deadline silently there.
+    For removals that is still overdue (``stats.overdue_filter``): put it on her timeline and
+    tell her, once per notice. Returns how many were found."""
+    from .stats import overdue_filter
+
+    now = now or timezone.now()
+    approved = RemovalRequest.objects.filter(status=Status.APPROVED).annotate(
+        notice_topic=Concat(Value("removal:"), Cast("pk", CharField()), output_field=CharField())
+    )
+    already = RemovalEvent.objects.filter(action=Action.OVERDUE, notice_id=OuterRef("pk"))
+    found = (
+        Notice.objects.filter(
+            kind=Notice.Kind.NOTICE,
+            topic__in=approved.values("notice_topic"),
+            answered_at__isnull=False,  # the unanswered ones are the engine's (notice_overdue)
+        )
+        .filter(overdue_filter(now))
+        .exclude(Exists(already))
+        .select_related("developer")
+        .order_by("answer_due_at", "pk")[:500]
+    )
+    count = 0
+    for notice in found:
+        with transaction.atomic():
+            notice_overdue(notice)
+        count += 1
+    return count
 
 
 def notice_answered(answer: NoticeAnswer) -> None:

@@ -8,7 +8,9 @@ middle rows of each developer's answered notices, ordered by time to answer), so
 walks the notices themselves.
 
 The notices of a request are those of the notice engine on its topic (``removal:<id>``): the
-answerable ones (not reminders, not retractions).
+answerable ones (not reminders, not retractions). A notice is *overdue* when its deadline passed
+without a final answer — complied or disputed; an acknowledgement alone does not settle it
+(``overdue_filter``).
 """
 
 from dataclasses import dataclass, field
@@ -25,6 +27,7 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Value,
 )
 from django.db.models.expressions import Window
@@ -93,16 +96,42 @@ def request_id_of(notice: Notice) -> int | None:
 # --- Overdue notices -------------------------------------------------------------------------
 
 
-def overdue_notices(requests: QuerySet) -> QuerySet[Notice]:
-    """Notices past their deadline with no answer, for the approved ones among ``requests``
-    (a retracted or closed request asks nothing more), by developer, most overdue first."""
+FINAL_ANSWERS = [NoticeAnswer.Kind.COMPLIED, NoticeAnswer.Kind.DISPUTED]
+
+
+def overdue_filter(now=None) -> Q:
+    """Removal notices whose deadline has passed without a *final* answer (complied or
+    disputed), as a filter on ``Notice``. An acknowledgement alone stops the engine's reminders
+    and its overdue handler (``answered_at``), but asks are answered only by complying or
+    disputing: on the removals side an acknowledged notice past its deadline is still overdue.
+    A notice the engine marked overdue (``overdue_at``) is past its deadline too."""
+    now = now or timezone.now()
+    final = NoticeAnswer.objects.filter(notice=OuterRef("pk"), kind__in=FINAL_ANSWERS)
+    return (Q(answer_due_at__lte=now) | Q(overdue_at__isnull=False)) & ~Exists(final)
+
+
+def overdue_notices(requests: QuerySet, now=None) -> QuerySet[Notice]:
+    """Notices past their deadline with no final answer (``overdue_filter``), for the approved
+    ones among ``requests`` (a retracted or closed request asks nothing more), by developer,
+    most overdue first."""
     approved = requests.filter(status=Status.APPROVED)
     return (
         removal_notices(approved)
-        .filter(overdue_at__isnull=False, answered_at__isnull=True)
+        .filter(overdue_filter(now))
         .select_related("developer")
         .order_by("developer__name", "developer_id", "answer_due_at", "pk")
     )
+
+
+def with_acknowledgement(notices: QuerySet) -> QuerySet[Notice]:
+    """``notices`` with ``acknowledged_at``: when the developer first acknowledged it (None if
+    it never did). A subquery, no extra query."""
+    first = (
+        NoticeAnswer.objects.filter(notice=OuterRef("pk"), kind=NoticeAnswer.Kind.ACKNOWLEDGED)
+        .order_by("created_at", "pk")
+        .values("created_at")[:1]
+    )
+    return notices.annotate(acknowledged_at=Subquery(first))
 
 
 @dataclass(frozen=True)
@@ -120,7 +149,8 @@ class OverdueByDeveloper:
 
 
 def overdue_by_developer(requests: QuerySet) -> list[OverdueByDeveloper]:
-    """How many notices each developer has left overdue, most first. One query."""
+    """How many notices each developer has left overdue (no final answer by the deadline),
+    most first. One query."""
     rows = (
         overdue_notices(requests)
         .order_by()

@@ -21,7 +21,9 @@ def evidence_download(request, pk, evidence_pk):
         filename=evidence.filename,
         content_type=evidence.content_type,
     )
+    # As the staff's copy: never sniffed into something else, never kept by a shared cache.
     response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
     return response
 
 

@@ -25,9 +25,12 @@ OVERDUE_PAGE_SIZE = 100
 @staff_required
 @require_GET
 def overdue(request):
-    """Notices past their deadline without an answer, for the requests the user moderates,
-    grouped by developer. Constant queries a page."""
-    notices = stats.overdue_notices(stats.requests_in_scope(request.user))
+    """Notices past their deadline without a final answer (complied or disputed; an
+    acknowledgement alone is not one), for the requests the user moderates, grouped by
+    developer, with when each was acknowledged. Constant queries a page."""
+    notices = stats.with_acknowledgement(
+        stats.overdue_notices(stats.requests_in_scope(request.user))
+    )
     page = Paginator(notices, OVERDUE_PAGE_SIZE).get_page(request.GET.get("page"))
     request_ids = {stats.request_id_of(n) for n in page}
     requests = RemovalRequest.objects.select_related("creator__creator_profile").in_bulk(

@@ -13,7 +13,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery
+from django.db.models import (
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+)
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -212,8 +221,11 @@ def _work_page(request, obj, blocked_ids: set[int]):
 
 
 def _notices(obj):
+    """The request's notices, each with ``removal_overdue``: past its deadline without a final
+    answer (``stats.overdue_filter`` — an acknowledgement alone does not answer a removal)."""
     return list(
         Notice.objects.filter(topic=obj.topic, kind=Notice.Kind.NOTICE)
+        .annotate(removal_overdue=ExpressionWrapper(stats.overdue_filter(), BooleanField()))
         .select_related("developer")
         .prefetch_related(
             Prefetch("deliveries", queryset=Delivery.objects.order_by("created_at", "pk")),

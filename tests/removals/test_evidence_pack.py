@@ -166,3 +166,59 @@ def test_staff_who_filed_under_her_mandate_download_it(
 
     assert "Filed for her" in archive.read("summary.html").decode()
     assert "under her mandate" in archive.read("summary.html").decode()
+
+
+def _pdf(text: str) -> bytes:
+    return f"%PDF-1.4\n% {text}\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n".encode()
+
+
+def test_files_staff_attached_to_answers_are_in_the_pack_and_named_in_answers_csv(
+    client, creator, answered_request, developer, other_developer, registry_manager
+):
+    theirs = Notice.objects.get(
+        topic=answered_request.topic, developer=other_developer, kind=Notice.Kind.NOTICE
+    )
+    answer_record(
+        notice=theirs,
+        kind="complied",
+        statement="Their letter says the works were removed.",
+        via="staff",
+        user=registry_manager,
+        received_by="A letter by post",
+        attachments=[
+            SimpleUploadedFile("../../letter.pdf", _pdf("first page"), "application/pdf"),
+            SimpleUploadedFile("envelope.png", _png(), "image/png"),
+        ],
+    )
+    answer_record(
+        notice=theirs,
+        kind="complied",
+        statement="And a second letter, confirming it.",
+        via="staff",
+        user=registry_manager,
+        received_by="Another letter",
+        attachments=[SimpleUploadedFile("letter.pdf", _pdf("second letter"), "application/pdf")],
+    )
+    client.force_login(creator)
+
+    archive = _download(client, answered_request)
+    names = archive.namelist()
+
+    folder = "answers/other-models"
+    assert {f"{folder}/letter.pdf", f"{folder}/envelope.png", f"{folder}/letter-2.pdf"} <= set(
+        names
+    )
+    assert not [n for n in names if ".." in n or n.startswith("/")]
+    assert archive.read(f"{folder}/letter.pdf") == _pdf("first page")
+    assert archive.read(f"{folder}/letter-2.pdf") == _pdf("second letter")
+    assert archive.read(f"{folder}/envelope.png") == _png()
+    assert not [n for n in names if n.startswith("answers/example-ai/")]  # it attached none
+
+    rows = {row["statement"]: row for row in _csv(archive, "answers.csv")}
+    first = rows["Their letter says the works were removed."]
+    assert first["via"] == "Recorded by staff" and first["received_by"] == "A letter by post"
+    assert first["attachments"] == f"{folder}/letter.pdf; {folder}/envelope.png"
+    assert rows["And a second letter, confirming it."]["attachments"] == f"{folder}/letter-2.pdf"
+    dispute = next(row for row in rows.values() if row["developer"] == "Example AI Ltd")
+    assert dispute["attachments"] == ""
+    assert "answers/" in archive.read("README.txt").decode()

@@ -1,6 +1,7 @@
 """The moderation queue: requests waiting for a decision, oldest first, for the staff of the
-creator's guilds (or superusers when she has none), never their own; with the requests sent back
-to her and the decided ones; a constant number of queries whatever the number of requests."""
+creator's guilds (or superusers when none of them may decide it), never their own; with the
+requests sent back to her and the decided ones; a constant number of queries whatever the number
+of requests."""
 
 from datetime import timedelta
 from http import HTTPStatus
@@ -111,7 +112,10 @@ def test_other_guilds_staff_see_nothing_of_it(
     assert client.get(_review(mine)).status_code == HTTPStatus.NOT_FOUND
 
 
-def test_superusers_see_only_creators_without_a_guild(client, superuser, creator, developer):
+def test_superusers_see_only_requests_no_guild_staff_can_decide(
+    client, superuser, creator, guild_staff, developer
+):
+    # Her guild has staff to decide hers (without any, superusers would: see test_stranded).
     in_guild = _submitted(creator, developer, title="Guild member's")
     loner = factories.UserFactory(email="loner@example.org")
     alone = _submitted(loner, developer, title="On her own")

@@ -78,9 +78,9 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, make_request):
     "persona", ["creator", "other_creator", "other_guild_staff", "superuser", "charlie"]
 )
 def test_people_outside_her_guilds_get_404_and_change_nothing(
-    client, make_request, persona, request
+    client, make_request, persona, request, guild_staff
 ):
-    obj = make_request()
+    obj = make_request()  # her guild has staff to decide it: superusers do not step in
     client.force_login(request.getfixturevalue(persona))
 
     assert client.get(_url("review", obj)).status_code == HTTPStatus.NOT_FOUND
@@ -422,8 +422,8 @@ def test_moderators_download_evidence_as_an_attachment(staff_client, with_eviden
 @pytest.mark.parametrize(
     "persona", ["creator", "other_guild_staff", "superuser", "charlie", "developer_person"]
 )
-def test_others_get_404_for_evidence(client, with_evidence, persona, request):
-    obj, item = with_evidence
+def test_others_get_404_for_evidence(client, with_evidence, persona, request, guild_staff):
+    obj, item = with_evidence  # her guild has staff to decide it: superusers do not step in
     client.force_login(request.getfixturevalue(persona))
     assert client.get(_url("evidence", obj, item.pk)).status_code == HTTPStatus.NOT_FOUND
 

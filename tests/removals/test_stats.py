@@ -256,7 +256,13 @@ def test_overdue_page_lists_unanswered_notices_past_their_deadline_by_developer(
     services.request_approve(actor=guild_staff, request=first)
     second = make_request(developers=[other_developer])
     services.request_approve(actor=guild_staff, request=second)
-    answer_record(notice=_notice(first, developer), kind="acknowledged", via=NoticeAnswer.Via.LINK)
+    # A final answer settles a notice (an acknowledgement alone would not: test_overdue_after_ack).
+    answer_record(
+        notice=_notice(first, developer),
+        kind="complied",
+        statement="Removed.",
+        via=NoticeAnswer.Via.LINK,
+    )
     Notice.objects.filter(topic__in=[first.topic, second.topic]).update(
         answer_due_at=timezone.now() - timedelta(days=5, hours=1)
     )
