@@ -7,7 +7,9 @@ import json
 import socket
 import threading
 import time
+from dataclasses import dataclass, field
 from datetime import timedelta
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -26,48 +28,104 @@ from notices.webhooks import WebhookTransport, address_refusal
 Status = Delivery.Status
 
 
-class Receiver:
-    """A ThreadingHTTPServer on 127.0.0.1: answers with the queued responses (status,
-    headers, delay) in turn, then 200, and records every request."""
+@dataclass
+class Reply:
+    """One queued answer of the receiver. ``trickle``: seconds between single bytes of the
+    whole response (status line, headers, body); ``body`` is sent with its Content-Length
+    unless ``content_length`` says otherwise; ``hold``: seconds the connection then stays
+    open."""
 
-    def __init__(self):
+    status: int = 200
+    headers: dict = field(default_factory=dict)
+    delay: float = 0
+    body: bytes = b""
+    trickle: float = 0
+    content_length: int | None = None
+    hold: float = 0
+
+
+class Receiver:
+    """A ThreadingHTTPServer on 127.0.0.1 (https with ``tls``): answers with the queued
+    replies (``Reply`` or a (status, headers, delay) tuple) in turn, then 200, and records
+    every request.
+
+    Every request it receives is verified with the independent ``standardwebhooks`` package
+    against ``secret`` (set by the ``endpoint`` fixture) before anything else happens — also
+    when it then answers 429, 500, a redirect or too slowly. One that does not verify is
+    answered 400 and kept in ``unverified``; the ``receiver`` fixture fails the test if any is
+    left there. A ``strict`` receiver (the fixture's) also refuses every request while it knows
+    no secret. ``sent`` counts the response bytes it managed to write, ``finished`` the
+    answers it is done with."""
+
+    def __init__(self, tls=None, strict=False):
         self.requests = []
         self.responses = []
+        self.unverified = []
+        self.secret = None
+        self.strict = strict
+        self.sent = 0
+        self.finished = 0
+        self.stopping = threading.Event()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                receiver.requests.append(
-                    {"path": self.path, "headers": dict(self.headers.items()), "body": body}
-                )
-                status, headers, delay = (
-                    receiver.responses.pop(0) if receiver.responses else (200, {}, 0)
-                )
-                if delay:
-                    time.sleep(delay)
+                request = {"path": self.path, "headers": dict(self.headers.items()), "body": body}
+                receiver.requests.append(request)
                 try:
-                    self.send_response(status)
-                    for name, value in headers.items():
-                        self.send_header(name, value)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                except OSError:  # the client gave up (timeout)
+                    if receiver.secret is not None:
+                        Webhook(receiver.secret).verify(body, request["headers"])
+                    elif receiver.strict:
+                        raise WebhookVerificationError("the receiver knows no secret")
+                except WebhookVerificationError as exc:
+                    receiver.unverified.append((self.path, str(exc)))
+                    self._reply(Reply(400, body=b"bad signature"))
+                    return
+                reply = receiver.responses.pop(0) if receiver.responses else Reply()
+                self._reply(Reply(*reply) if isinstance(reply, tuple) else reply)
+
+            def _reply(self, reply):
+                if reply.delay:
+                    time.sleep(reply.delay)
+                length = len(reply.body) if reply.content_length is None else reply.content_length
+                head = f"HTTP/1.1 {reply.status} {HTTPStatus(reply.status).phrase}\r\n"
+                for name, value in {**reply.headers, "Content-Length": length}.items():
+                    head += f"{name}: {value}\r\n"
+                data = (head + "\r\n").encode() + reply.body
+                step = 1 if reply.trickle else 64 * 1024
+                try:  # raw bytes, so that they can trickle
+                    for start in range(0, len(data), step):
+                        if receiver.stopping.is_set():
+                            return
+                        self.wfile.write(data[start : start + step])
+                        receiver.sent += len(data[start : start + step])
+                        if reply.trickle:
+                            time.sleep(reply.trickle)
+                    receiver.stopping.wait(reply.hold)
+                except OSError:  # the client gave up (timeout, or read enough)
                     pass
+                finally:
+                    receiver.finished += 1
+                self.close_connection = True
 
             def log_message(self, *args):
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
+        if tls is not None:  # an ssl.SSLContext: answer https
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+        self.scheme = "https" if tls is not None else "http"
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
-    def url(self, path="/hooks/notices"):
-        return f"http://127.0.0.1:{self.port}{path}"
+    def url(self, path="/hooks/notices", host="127.0.0.1"):
+        return f"{self.scheme}://{host}:{self.port}{path}"
 
     def close(self):
+        self.stopping.set()
         self.server.shutdown()
         self.server.server_close()
 
@@ -75,9 +133,10 @@ class Receiver:
 @pytest.fixture
 def receiver(settings):
     settings.NOTICES_WEBHOOK_ALLOW_LOOPBACK = True
-    server = Receiver()
+    server = Receiver(strict=True)
     yield server
     server.close()
+    assert server.unverified == [], "the receiver got requests that do not verify"
 
 
 @pytest.fixture
@@ -85,7 +144,7 @@ def endpoint(receiver, registry_manager, developer):
     endpoint, secret = webhook_endpoint_set(
         actor=registry_manager, developer=developer, url=receiver.url()
     )
-    endpoint.clear_secret = secret
+    endpoint.clear_secret = receiver.secret = secret
     return endpoint
 
 
@@ -144,6 +203,7 @@ def test_during_a_rotation_both_secrets_sign(receiver, endpoint, registry_manage
     old = endpoint.clear_secret
     new = webhook_secret_rotate(actor=registry_manager, endpoint=endpoint, overlap_seconds=3600)
     assert new != old
+    receiver.secret = new  # the receiver switches at once: the old secret still signs too
     assert AuditEvent.objects.filter(action="webhook.secret_rotate").exists()
     delivery = _webhook_delivery(make_notice())
 
@@ -189,6 +249,7 @@ def test_a_timeout_is_retried(receiver, endpoint, make_notice, settings):
     assert deliveries.attempt(delivery_id=delivery.pk) == Status.QUEUED
     delivery.refresh_from_db()
     assert "Timed out" in delivery.last_error
+    assert len(receiver.requests) == 1  # it arrived, and verified (the fixture checks)
 
 
 def test_429_retry_after_is_honoured(receiver, endpoint, make_notice, settings):
@@ -201,6 +262,7 @@ def test_429_retry_after_is_honoured(receiver, endpoint, make_notice, settings):
     delivery.refresh_from_db()
     assert delivery.next_attempt_at >= before + timedelta(seconds=120)
     assert "HTTP 429" in delivery.last_error
+    assert len(receiver.requests) == 1  # it arrived, and verified (the fixture checks)
 
 
 def test_410_fails_disables_the_endpoint_and_tells_the_organisation(
@@ -257,12 +319,15 @@ def no_connect(monkeypatch):
 @pytest.mark.parametrize(
     "url",
     [
-        "http://10.0.0.1/hooks",
-        "http://192.168.1.10:8080/hooks",
-        "http://169.254.169.254/latest/meta-data",
-        "http://[fe80::1]/hooks",
-        "http://224.0.0.1/hooks",
-        "http://[::ffff:10.0.0.1]/hooks",
+        "https://10.0.0.1/hooks",
+        "https://192.168.1.10:8080/hooks",
+        "https://169.254.169.254/latest/meta-data",
+        "https://[fe80::1]/hooks",
+        "https://224.0.0.1/hooks",
+        "https://[::ffff:10.0.0.1]/hooks",
+        "https://[64:ff9b::a9fe:a9fe]/latest/meta-data",
+        "https://[2002:a00:1::]/hooks",
+        "https://[fec0::1]/hooks",
     ],
 )
 def test_private_targets_are_refused_when_saved_and_before_connecting(
