@@ -409,6 +409,8 @@ NOTICES_DEADLINE_BATCH = env_int("NOTICES_DEADLINE_BATCH", 500)  # notices looke
 NOTICES_WEBHOOK_KEY = env("NOTICES_WEBHOOK_KEY")
 NOTICES_WEBHOOK_TIMEOUT = env_float("NOTICES_WEBHOOK_TIMEOUT", 10.0)
 NOTICES_WEBHOOK_ALLOW_LOOPBACK = env_bool("NOTICES_WEBHOOK_ALLOW_LOOPBACK", False)
+# Attachments up to this size travel inside the webhook body; larger ones by their API URL.
+NOTICES_WEBHOOK_INLINE_MAX = env_int("NOTICES_WEBHOOK_INLINE_MAX", 256 * 1024)
 # Developers' answers: a notice's signed answer link works until its deadline plus this many
 # days (or, for a notice without a deadline, this many days after it was sent).
 NOTICES_ANSWER_LINK_GRACE_DAYS = env_int("NOTICES_ANSWER_LINK_GRACE_DAYS", 30)

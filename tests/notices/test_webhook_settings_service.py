@@ -58,3 +58,27 @@ def test_plain_http_only_to_this_machine_even_when_loopback_is_allowed(
         with pytest.raises(ValidationError, match="must use https"):
             webhook_endpoint_set(actor=registry_manager, developer=developer, url=url)
         assert not WebhookEndpoint.objects.exists()
+
+
+def test_large_attachments_travel_by_api_url_not_inside_the_webhook_body(
+    developer, make_notice, registry_manager, settings
+):
+    import base64
+    import hashlib
+
+    from notices.webhooks import WebhookTransport
+
+    settings.NOTICES_WEBHOOK_INLINE_MAX = 100
+    webhook_endpoint_set(actor=registry_manager, developer=developer, url="https://h.example/in")
+    small, large = b'{"works": []}', b"x" * 101
+    notice = make_notice(
+        attachments=[("small.json", small, "application/json"), ("big.csv", large, "text/csv")]
+    )
+    delivery = notice.deliveries.get(channel=Delivery.Channel.WEBHOOK)
+
+    first, second = WebhookTransport().payload(delivery)["data"]["attachments"]
+
+    assert base64.b64decode(first["content_base64"]) == small
+    assert "content_base64" not in second
+    assert second["size"] == 101 and second["sha256"] == hashlib.sha256(large).hexdigest()
+    assert second["url"].startswith(settings.SITE_URL + "/api/v1/notices/")
