@@ -31,15 +31,20 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+# The database settings name before pytest-django swaps in the test database.
+_REAL_DATABASE_NAME = django_settings.DATABASES["default"]["NAME"]
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache(django_db_setup, django_db_blocker):
     """The cache is shared by every process (DB cache, or Redis in CI): start each test clean,
     so allauth's rate-limit counters and the worker heartbeat do not leak between tests."""
     from django.db import connection
 
-    # A run of tests that use no database creates no test database: the connection still
-    # names the real one, which a test must never touch (and those tests use no cache).
-    if connection.settings_dict["NAME"] == connection.creation._get_test_db_name():
+    # A run of tests that use no database creates no test database: the connection still names
+    # the real one, whose cache table a test must never touch (and those tests use no cache).
+    in_database = "DatabaseCache" in django_settings.CACHES["default"]["BACKEND"]
+    if not in_database or connection.settings_dict["NAME"] != _REAL_DATABASE_NAME:
         with django_db_blocker.unblock():
             cache.clear()
     caches["public_pages"].clear()
