@@ -16,7 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Q, Subquery
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -24,6 +24,7 @@ from django.utils.html import linebreaks
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from accounts.downloads import private_download
 from accounts.forms import add_service_errors
 
 from . import answer_links
@@ -107,18 +108,9 @@ def _record_posted_answer(request, notice: Notice, *, via: str, user=None):
     return forms, None
 
 
-def _file_response(fileobj, filename: str, content_type: str, *, cache: str = "private, no-store"):
-    response = FileResponse(
-        fileobj, as_attachment=True, filename=filename, content_type=content_type
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = cache
-    return response
-
-
-def _notice_file_response(notice: Notice, file_pk: int, **kwargs):
+def _noticeprivate_download(notice: Notice, file_pk: int, **kwargs):
     attachment = get_object_or_404(NoticeAttachment, pk=file_pk, notice=notice)
-    return _file_response(
+    return private_download(
         BytesIO(bytes(attachment.content)), attachment.filename, attachment.content_type, **kwargs
     )
 
@@ -194,7 +186,7 @@ def link_file(request, token: str, file_pk: int):
         notice = answer_links.notice_for_token(token)
     except answer_links.AnswerLinkError as exc:
         return _link_refused(request, exc)
-    return _notice_file_response(notice, file_pk, cache="no-store")
+    return _noticeprivate_download(notice, file_pk, cache="no-store")
 
 
 # --- The developer dashboard -----------------------------------------------------------------
@@ -385,7 +377,7 @@ def notice_file(request, pk: int, file_pk: int):
     notice = get_object_or_404(Notice, pk=pk)
     if not _may_see_notice_files(request.user, notice):
         raise Http404
-    return _notice_file_response(notice, file_pk)
+    return _noticeprivate_download(notice, file_pk)
 
 
 @login_required
@@ -396,6 +388,4 @@ def answer_file(request, pk: int):
     attachment = get_object_or_404(AnswerAttachment.objects.select_related("answer__notice"), pk=pk)
     if not _may_see_notice_files(request.user, attachment.answer.notice):
         raise Http404
-    if not attachment.file or not attachment.file.storage.exists(attachment.file.name):
-        raise Http404
-    return _file_response(attachment.file.open("rb"), attachment.filename, attachment.content_type)
+    return private_download(attachment.file, attachment.filename, attachment.content_type)

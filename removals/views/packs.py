@@ -6,6 +6,8 @@ from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET
 
+from accounts.downloads import private_download
+
 from ..access import request_for_creator
 from ..evidence_pack import pack_build
 
@@ -15,16 +17,7 @@ from ..evidence_pack import pack_build
 def evidence_download(request, pk, evidence_pk):
     removal = request_for_creator(request.user, pk)
     evidence = get_object_or_404(removal.evidence, pk=evidence_pk)
-    response = FileResponse(
-        evidence.file.open("rb"),
-        as_attachment=True,
-        filename=evidence.filename,
-        content_type=evidence.content_type,
-    )
-    # As the staff's copy: never sniffed into something else, never kept by a shared cache.
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_download(evidence.file, evidence.filename, evidence.content_type)
 
 
 @login_required

@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.downloads import private_download
 from accounts.forms import add_service_errors
 from accounts.models import GuildMembership
 from accounts.selectors import user_roles
@@ -437,23 +438,12 @@ def close(request, pk):
     return redirect("removals-staff:review", pk=obj.pk)
 
 
-def _private_file(field, filename: str, content_type: str):
-    if not field or not field.storage.exists(field.name):
-        raise Http404
-    response = FileResponse(
-        field.open("rb"), as_attachment=True, filename=filename, content_type=content_type
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
 @login_required
 @require_GET
 def evidence(request, pk, evidence_pk):
     obj = request_for_moderator(request.user, pk)
     item = get_object_or_404(obj.evidence, pk=evidence_pk)
-    return _private_file(item.file, item.filename, item.content_type)
+    return private_download(item.file, item.filename, item.content_type)
 
 
 @login_required

@@ -11,6 +11,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
+from accounts.downloads import private_download
 from accounts.forms import add_service_errors
 from accounts.selectors import user_roles
 
@@ -231,17 +232,6 @@ def claim_request(request, public_id):
 # --- Private files: the owner, and the staff verifying her claim -------------------------------
 
 
-def _private_file_response(field, download_name: str, content_type: str):
-    if not field or not field.storage.exists(field.name):
-        raise Http404
-    response = FileResponse(
-        field.open("rb"), as_attachment=True, filename=download_name, content_type=content_type
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
 @login_required
 @require_GET
 def original_download(request, public_id):
@@ -249,7 +239,7 @@ def original_download(request, public_id):
     work_file = getattr(work, "file", None)
     if work_file is None:
         raise Http404
-    return _private_file_response(work_file.original, work_file.original_name, work_file.mime)
+    return private_download(work_file.original, work_file.original_name, work_file.mime)
 
 
 @login_required
@@ -270,7 +260,7 @@ def thumbnail(request, public_id):
 def evidence_download(request, public_id, pk):
     work = work_for_owner_or_reviewer(request.user, public_id)
     evidence = get_object_or_404(ClaimEvidence, pk=pk, work=work)
-    return _private_file_response(evidence.file, evidence.file_name, evidence.file_mime)
+    return private_download(evidence.file, evidence.file_name, evidence.file_mime)
 
 
 # --- Staff: verifying claims -------------------------------------------------------------------

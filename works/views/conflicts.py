@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.downloads import private_download
 from accounts.forms import add_service_errors
 from accounts.models import GuildMembership
 from accounts.selectors import user_roles
@@ -21,7 +22,6 @@ from .. import conflicts
 from ..access import conflict_for_handler, conflict_work_for_handler
 from ..forms_conflicts import ConflictLiftBlockForm, ConflictResolveForm
 from ..identifiers import display as identifier_display
-from .catalogue import _private_file_response
 
 PAGE_SIZE = 25
 DETAIL = "works/conflicts/detail.html"
@@ -183,7 +183,7 @@ def conflict_file(request, pk, side, kind):
     if work_file is None:
         raise Http404
     if kind == "original":
-        return _private_file_response(work_file.original, work_file.original_name, work_file.mime)
+        return private_download(work_file.original, work_file.original_name, work_file.mime)
     if kind != "thumbnail" or not work_file.thumbnail:
         raise Http404
     response = FileResponse(work_file.thumbnail.open("rb"), content_type="image/jpeg")
