@@ -58,3 +58,33 @@ def unregister_answer_handler(prefix: str) -> None:
 
 def answer_handler_for(topic: str) -> AnswerHandler | None:
     return _answer_handlers.get(topic_prefix(topic))
+
+
+# --- Staff who may record answers ----------------------------------------------------------------
+
+StaffAccess = Callable[["User", "Notice"], bool]  # noqa: F821
+
+_staff_access: dict[str, StaffAccess] = {}
+
+
+def register_staff_access(prefix: str, func: StaffAccess) -> None:
+    """Besides registry managers and superusers, ``func(user, notice)`` says who else may see a
+    notice of this topic prefix on the staff notice page and record answers that reached them
+    by other means — the guild staff a caller's notices name as the contact, say. It reads only."""
+    if not prefix or ":" in prefix:
+        raise ValueError(f"A topic prefix is the text before the first ':', not {prefix!r}.")
+    _staff_access[prefix] = func
+
+
+def unregister_staff_access(prefix: str) -> None:
+    _staff_access.pop(prefix, None)
+
+
+def staff_may_act(user, notice) -> bool:
+    """Registry managers and superusers act on every notice; others where the caller says so."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if user.can_manage_registry:
+        return True
+    func = _staff_access.get(topic_prefix(notice.topic))
+    return bool(func is not None and func(user, notice))

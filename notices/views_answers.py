@@ -26,10 +26,12 @@ from django.views.decorators.http import require_GET
 
 from accounts.downloads import private_download
 from accounts.forms import add_service_errors
+from accounts.selectors import user_roles
 
 from . import answer_links
 from .access import developer_member_required, developer_of, notice_for_developer
 from .forms_answers import StaffAnswerForm, answer_forms, posted_kind
+from .handlers import staff_may_act
 from .models import AnswerAttachment, Delivery, Notice, NoticeAnswer, NoticeAttachment
 from .services.answers import FINAL, answer_record
 
@@ -296,13 +298,15 @@ def developer_notice(request, pk: int):
 # --- Staff ----------------------------------------------------------------------------------------
 
 
-def registry_manager_required(view):
-    """Registry managers and superusers; 403 for anyone else signed in."""
+def staff_required(view):
+    """Registry managers, superusers and guild staff; 403 for anyone else signed in. Which
+    notice a guild's staff may open is decided per notice (``handlers.staff_may_act``)."""
 
     @wraps(view)
     @login_required
     def wrapper(request, *args, **kwargs):
-        if not request.user.can_manage_registry:
+        roles = user_roles(request.user)
+        if not (roles.can_manage_registry or roles.is_guild_staff):
             raise PermissionDenied
         return view(request, *args, **kwargs)
 
@@ -310,9 +314,11 @@ def registry_manager_required(view):
 
 
 @never_cache
-@registry_manager_required
+@staff_required
 def staff_notice(request, pk: int):
     notice = get_object_or_404(Notice.objects.select_related("developer", "reminds"), pk=pk)
+    if not staff_may_act(request.user, notice):
+        raise Http404("No such notice among yours.")
     if notice.reminds_id:
         return redirect("answers:staff-notice", pk=notice.reminds_id)
     max_bytes = settings.NOTICES_ANSWER_ATTACHMENT_MAX_BYTES
@@ -363,7 +369,7 @@ def staff_notice(request, pk: int):
 
 
 def _may_see_notice_files(user, notice: Notice) -> bool:
-    if user.can_manage_registry:
+    if staff_may_act(user, notice):
         return True
     own = developer_of(user)
     return own is not None and own.pk == notice.developer_id

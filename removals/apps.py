@@ -6,9 +6,15 @@ class RemovalsConfig(AppConfig):
     verbose_name = "Removal requests"
 
     def ready(self):
-        from notices.handlers import register_answer_handler, register_overdue_handler
+        from notices.handlers import (
+            register_answer_handler,
+            register_overdue_handler,
+            register_staff_access,
+        )
 
         from . import services
 
         register_overdue_handler("removal", services.notice_overdue)
         register_answer_handler("removal", services.notice_answered)
+        # The guild's staff are the letters' contact: replies reach them, they record them.
+        register_staff_access("removal", services.staff_may_act_on_notice)

@@ -750,6 +750,13 @@ def acknowledged_overdue_run(now=None) -> int:
     return count
 
 
+def staff_may_act_on_notice(user: User, notice: Notice) -> bool:
+    """Who moderates a request may see its notices on the engine's staff page and record the
+    answers that reached the guild by email or letter (the letters name the guild as contact)."""
+    request = _request_for_notice(notice)
+    return request is not None and can_moderate(user, request)
+
+
 def notice_answered(answer: NoticeAnswer) -> None:
     """A developer answered: on her timeline (with its statement); the request closes itself
     once every notified developer has complied or disputed."""

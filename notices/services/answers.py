@@ -31,7 +31,7 @@ from accounts.models import User
 from accounts.services import audit_record
 
 from ..access import developer_of
-from ..handlers import answer_handler_for
+from ..handlers import answer_handler_for, staff_may_act
 from ..models import AnswerAttachment, APIKey, Notice, NoticeAnswer
 
 STATEMENT_MAX = 10_000
@@ -65,8 +65,11 @@ def _check_actor(notice: Notice, via: str, user: User | None, api_key: APIKey | 
             raise PermissionDenied("This key does not belong to the notice's organisation.")
         return
     if via == NoticeAnswer.Via.STAFF:
-        if not (user is not None and user.is_authenticated and user.can_manage_registry):
-            raise PermissionDenied("Only registry managers and superusers record answers.")
+        if not staff_may_act(user, notice):
+            raise PermissionDenied(
+                "Only registry managers, superusers and the staff the notice names as contact "
+                "record answers."
+            )
         return
     raise ValueError(f"Unknown way of answering: {via!r}")
 

@@ -1,0 +1,67 @@
+"""The letters name her guild as contact, so replies reach its staff: the staff who moderate a
+request open its notices on the engine's staff page and record answers that came by email or
+letter. Another guild's staff, and anyone for another request's notices, find nothing."""
+
+from http import HTTPStatus
+
+import pytest
+from django.urls import reverse
+
+from notices.models import Notice, NoticeAnswer
+from removals import services
+
+
+@pytest.fixture
+def notice(make_request, guild_staff):
+    request = make_request()
+    services.request_approve(actor=guild_staff, request=request)
+    return Notice.objects.filter(topic=request.topic, kind=Notice.Kind.NOTICE).first()
+
+
+def _record(client, notice):
+    return client.post(
+        reverse("answers:staff-notice", args=[notice.pk]),
+        {
+            "kind": "complied",
+            "statement": "Their letter of 3 March: removed from the 2026 corpus.",
+            "received_by": "Email reply to the guild",
+        },
+    )
+
+
+def test_her_guilds_staff_record_an_answer_that_reached_them_by_email(client, notice, guild_staff):
+    client.force_login(guild_staff)
+    assert client.get(reverse("answers:staff-notice", args=[notice.pk])).status_code == 200
+
+    response = _record(client, notice)
+
+    assert response.status_code == HTTPStatus.FOUND
+    answer = NoticeAnswer.objects.get(notice=notice)
+    assert answer.by_staff and answer.user == guild_staff
+    assert answer.received_by == "Email reply to the guild"
+    # And her timeline shows it.
+    request_pk = int(notice.topic.split(":")[1])
+    assert "Complied" in client.get(reverse("removals-staff:review", args=[request_pk])).text
+
+
+def test_another_guilds_staff_find_no_such_notice(client, notice, other_guild_staff):
+    client.force_login(other_guild_staff)
+
+    assert client.get(reverse("answers:staff-notice", args=[notice.pk])).status_code == 404
+    assert _record(client, notice).status_code == 404
+    assert not NoticeAnswer.objects.exists()
+
+
+def test_her_guilds_staff_do_not_open_other_topics(client, guild_staff, developer):
+    from notices.services import notice_create
+
+    digest = notice_create(
+        developer=developer,
+        topic="digest:1:2026-11-25",
+        key="digest:1:2026-11-25",
+        subject="Digest",
+        text="…",
+        answerable=False,
+    )
+    client.force_login(guild_staff)
+    assert client.get(reverse("answers:staff-notice", args=[digest.pk])).status_code == 404
