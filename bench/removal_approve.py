@@ -11,16 +11,13 @@ alone beside it for scale.
 Run: ``.venv/bin/python -m bench removal_approve``
 """
 
-import json
 import os
-import subprocess
 import sys
-import tempfile
 import uuid
-from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
+from ._child import run_django
+
 TARGET_S = 2.0
 ROUNDS = 5
 N_WORKS = 1000
@@ -90,20 +87,6 @@ print(json.dumps({"approve": statistics.median(times), "max": max(times),
 """
 
 
-def _child(env) -> dict:
-    result = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(N_WORKS), str(N_DEVELOPERS), str(ROUNDS)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(result.stderr[-3000:])
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
 def _postgres(url: str):
     import psycopg
 
@@ -152,37 +135,15 @@ def _rows(label: str, result: dict) -> list[dict]:
 
 
 def run() -> list[dict]:
-    rows = []
-    with tempfile.TemporaryDirectory() as var:
-        env = {
-            **os.environ,
-            "VAR_DIR": var,
-            "DJANGO_SETTINGS_MODULE": "portal.settings",
-            "DEBUG": "1",
-            "DATABASE_URL": "",
-            "REDIS_URL": "",
-            "CELERY_BROKER_URL": "",
-            "CELERY_TASK_ALWAYS_EAGER": "0",
-        }
-        rows += _rows("SQLite", _child(env))
+    args = (N_WORKS, N_DEVELOPERS, ROUNDS)
+    rows = _rows("SQLite", run_django(_CHILD, *args, eager=False))
     admin, scratch = _postgres(DATABASE_URL)
     if admin is None:
         print("PostgreSQL unreachable: the PostgreSQL rows are skipped", file=sys.stderr)
         return rows
     name, url = scratch
     try:
-        with tempfile.TemporaryDirectory() as var:
-            env = {
-                **os.environ,
-                "VAR_DIR": var,
-                "DJANGO_SETTINGS_MODULE": "portal.settings",
-                "DEBUG": "1",
-                "DATABASE_URL": url,
-                "REDIS_URL": "",
-                "CELERY_BROKER_URL": "",
-                "CELERY_TASK_ALWAYS_EAGER": "0",
-            }
-            rows += _rows("PostgreSQL", _child(env))
+        rows += _rows("PostgreSQL", run_django(_CHILD, *args, database_url=url, eager=False))
     finally:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()

@@ -13,14 +13,8 @@ the medians compared.
 Run: ``.venv/bin/python -m bench removal_lists``
 """
 
-import json
-import os
-import subprocess
-import sys
-import tempfile
-from pathlib import Path
+from ._child import run_django
 
-ROOT = Path(__file__).resolve().parent.parent
 RATIO_TARGET = 1.5
 ROUNDS = 60
 
@@ -107,27 +101,7 @@ print(json.dumps({
 
 
 def run() -> list[dict]:
-    with tempfile.TemporaryDirectory() as var:
-        env = {
-            **os.environ,
-            "VAR_DIR": var,
-            "DJANGO_SETTINGS_MODULE": "portal.settings",
-            "DEBUG": "1",
-            "DATABASE_URL": "",
-            "REDIS_URL": "",
-            "CELERY_TASK_ALWAYS_EAGER": "1",
-        }
-        result = subprocess.run(
-            [sys.executable, "-c", _CHILD, str(ROUNDS)],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=900,
-        )
-    if result.returncode != 0:
-        raise RuntimeError(result.stderr[-3000:])
-    data = json.loads(result.stdout.strip().splitlines()[-1])
+    data = run_django(_CHILD, ROUNDS)
     median, queries = data["median"], data["queries"]
     rows = []
     for page, title in (("list", "her request list"), ("queue", "staff review queue")):

@@ -10,14 +10,8 @@ stack (middleware, session, templates), and compares the medians.
 Run: ``.venv/bin/python -m bench works_list``
 """
 
-import json
-import os
-import subprocess
-import sys
-import tempfile
-from pathlib import Path
+from ._child import run_django
 
-ROOT = Path(__file__).resolve().parent.parent
 RATIO_TARGET = 1.5
 ROUNDS = 150
 
@@ -71,27 +65,7 @@ print(json.dumps({name: statistics.median(values) for name, values in times.item
 
 
 def run() -> list[dict]:
-    with tempfile.TemporaryDirectory() as var:
-        env = {
-            **os.environ,
-            "VAR_DIR": var,
-            "DJANGO_SETTINGS_MODULE": "portal.settings",
-            "DEBUG": "1",
-            "DATABASE_URL": "",
-            "REDIS_URL": "",
-            "CELERY_TASK_ALWAYS_EAGER": "1",
-        }
-        result = subprocess.run(
-            [sys.executable, "-c", _CHILD, str(ROUNDS)],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=900,
-        )
-    if result.returncode != 0:
-        raise RuntimeError(result.stderr[-3000:])
-    medians = json.loads(result.stdout.strip().splitlines()[-1])
+    medians = run_django(_CHILD, ROUNDS)
     ratio = medians["10000"] / medians["50"]
     return [
         {
