@@ -146,3 +146,51 @@ def test_superusers_never_moderate_one_they_filed(client, superuser, creator, wg
     _superuser_cannot(client, superuser, filed)
     # Another superuser takes it: nobody else may.
     _superuser_moderates(client, other_root, filed)
+
+
+# --- Approving a stranded request ----------------------------------------------------------------
+
+
+def _strand_by_no_staff(creator, wggb, guild_staff):
+    guild_staff.staff_appointments.update(revoked_at=timezone.now())
+    return creator
+
+
+def _strand_by_her_own_appointment(creator, wggb, guild_staff):
+    guild_staff.staff_appointments.update(revoked_at=timezone.now())
+    factories.StaffAppointmentFactory(user=creator, guild=wggb)
+    return creator
+
+
+def _strand_by_the_filer(creator, wggb, guild_staff):
+    Mandate.objects.create(creator=creator, guild=wggb)
+    return guild_staff  # her guild's only staff files it for her, so cannot decide it
+
+
+@pytest.mark.parametrize(
+    "strand", [_strand_by_no_staff, _strand_by_her_own_appointment, _strand_by_the_filer]
+)
+def test_a_superuser_approves_a_stranded_request_and_verifies_her_self_declared_claims(
+    client, superuser, creator, wggb, guild_staff, developer, strand
+):
+    from accounts.models import AuditEvent
+    from notices.models import Notice
+    from removals.models import RemovalEvent
+    from works.models import Work
+
+    filer = strand(creator, wggb, guild_staff)
+    obj = _submitted(filer, creator, developer)
+    work = obj.works.get()
+    assert work.claim_state == Work.Claim.SELF_DECLARED
+    client.force_login(superuser)
+
+    response = client.post(reverse("removals-staff:approve", args=[obj.pk]), {"note": "Checked."})
+
+    assert response.status_code == HTTPStatus.FOUND
+    obj.refresh_from_db()
+    work.refresh_from_db()
+    assert obj.status == Status.APPROVED and obj.decided_by == superuser
+    assert work.claim_state == Work.Claim.VERIFIED and work.claim_decided_by == superuser
+    assert obj.events.filter(action=RemovalEvent.Action.CLAIM_VERIFIED, actor=superuser).exists()
+    assert AuditEvent.objects.get(action="claim.verify_many").actor == superuser
+    assert Notice.objects.filter(topic=obj.topic, developer=developer).count() == 1
