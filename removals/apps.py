@@ -18,3 +18,9 @@ class RemovalsConfig(AppConfig):
         register_answer_handler("removal", services.notice_answered)
         # The guild's staff are the letters' contact: replies reach them, they record them.
         register_staff_access("removal", services.staff_may_act_on_notice)
+        # Evidence files are files she stores: they count in her storage allowance.
+        from works.services import register_storage_counter
+
+        from .evidence import storage_used
+
+        register_storage_counter(storage_used)

@@ -38,6 +38,23 @@ class EvidenceType:
         return f"{(stem or 'evidence')[:80]}{self.extension}"
 
 
+def storage_used(user_id: int):
+    """The bytes of the evidence files of her requests (whoever attached them), as a one-row
+    queryset: part of her storage allowance, like her works' files (registered with
+    ``works.services.register_storage_counter`` in ``apps.py``)."""
+    from django.db.models import Sum
+
+    from .models import RemovalEvidence
+
+    return (
+        RemovalEvidence.objects.filter(request__creator_id=user_id)
+        .order_by()
+        .values("request__creator_id")
+        .annotate(total=Sum("size"))
+        .values("total")
+    )
+
+
 def _too_large(upload: UploadedFile, limit: int) -> ValidationError:
     return ValidationError(
         f"“{upload.name}” is larger than {limit // 2**20} MB: attach a smaller file.",

@@ -249,7 +249,12 @@ def evidence_add(
     *, actor: User, request: RemovalRequest, upload: UploadedFile, note: str = ""
 ) -> RemovalEvidence:
     """Attach a file showing where a work was used. Checked by content (images, PDF, text),
-    size-limited; refused files leave nothing behind."""
+    size-limited, and counted in the creator's storage allowance like her works' files (the
+    upload handler refuses it while it streams in; this is the check a script meets too);
+    refused files leave nothing behind."""
+    from works.services import quota_left
+    from works.uploads import over_quota_message
+
     from .evidence import vet_upload
 
     filetype, digest, size = vet_upload(upload)
@@ -260,6 +265,9 @@ def evidence_add(
             raise ValidationError("Evidence can be added only to a draft or a request sent back.")
         if request.evidence.count() >= EVIDENCE_MAX_FILES:
             raise ValidationError(f"A request carries at most {EVIDENCE_MAX_FILES} files.")
+        left = quota_left(user=request.creator)
+        if size > left:
+            raise ValidationError(over_quota_message(left), code="quota")
         evidence = RemovalEvidence(
             request=request,
             filename=filetype.safe_name(upload.name),

@@ -7,6 +7,7 @@ vetted while streaming (``works.uploads``): type by content, size within limits,
 
 import logging
 import re
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
@@ -15,7 +16,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Sum, Value
+from django.db.models import BigIntegerField, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -196,11 +197,39 @@ def work_set_status(*, actor: User, work: Work, archived: bool) -> Work:
 # --- Files -------------------------------------------------------------------------------------
 
 
+# Apps above ``works`` that store files for a creator (removal evidence) add what they hold to
+# her storage here, registered from their ``AppConfig.ready``: ``works`` imports none of them.
+_storage_counters: list[Callable[[int], QuerySet]] = []
+
+
+def register_storage_counter(counter: Callable[[int], QuerySet]) -> None:
+    """``counter(user_id)`` → a queryset of one row and one column, the bytes of the files that
+    app stores for her (``….filter(…).order_by().values(<her id>).annotate(t=Sum(…)).values("t")``);
+    ``storage_used`` reads every counter in its one query."""
+    if counter not in _storage_counters:
+        _storage_counters.append(counter)
+
+
+def _sum_of(queryset, field: str, owner: str):
+    return queryset.order_by().values(owner).annotate(total=Sum(field)).values("total")
+
+
 def storage_used(*, user: User) -> int:
-    """Bytes her files and evidence take, from the sizes recorded when they were stored."""
-    files = WorkFile.objects.filter(work__owner=user).aggregate(total=Sum("size"))["total"]
-    evidence = ClaimEvidence.objects.filter(work__owner=user).aggregate(total=Sum("file_size"))
-    return (files or 0) + (evidence["total"] or 0)
+    """Bytes every file she stores takes — her works' files, claim evidence, and what other
+    apps register (removal evidence) — from the sizes recorded when they were stored, summed
+    in one query."""
+    mine = {"work__owner_id": user.pk}
+    parts = [
+        _sum_of(WorkFile.objects.filter(**mine), "size", "work__owner_id"),
+        _sum_of(ClaimEvidence.objects.filter(**mine), "file_size", "work__owner_id"),
+        *(counter(user.pk) for counter in _storage_counters),
+    ]
+    totals = {
+        f"part_{i}": Coalesce(Subquery(part, output_field=BigIntegerField()), Value(0))
+        for i, part in enumerate(parts)
+    }
+    row = User.objects.filter(pk=user.pk).annotate(**totals).values_list(*totals).first()
+    return sum(row or ())
 
 
 def quota_left(*, user: User) -> int:

@@ -20,11 +20,26 @@ from django.template.defaultfilters import filesizeformat
 
 from .filetypes import SNIFF_BYTES, FileType, sniff
 
+TOO_MANY_UPLOADS = (
+    "You have uploaded a lot in the last hour; please wait a little and try again. Nothing "
+    "from this file was kept."
+)
+
+
+def over_quota_message(quota_left: int) -> str:
+    """The one message for a file that does not fit in what is left of her storage."""
+    return (
+        "This file would take you over your storage allowance: you have "
+        f"{filesizeformat(max(quota_left, 0))} left."
+    )
+
 
 class VettingUploadHandler(TemporaryFileUploadHandler):
     """``accept(head) -> FileType`` decides what the file is from its first bytes (``sniff``
     unless told otherwise, e.g. the catalogue import's CSV-or-ZIP policy); ``max_bytes`` maps
-    each family it can return to its limit."""
+    each family it can return to its limit. ``allowance()``, when given, is asked as each file
+    begins (a form posted without one asks nothing): False refuses the file, as the hourly
+    upload allowance does for removal evidence."""
 
     def __init__(
         self,
@@ -33,11 +48,13 @@ class VettingUploadHandler(TemporaryFileUploadHandler):
         quota_left: int,
         max_bytes: dict[str, int] | None = None,
         accept: Callable[[bytes], FileType] | None = None,
+        allowance: Callable[[], bool] | None = None,
     ):
         super().__init__(request)
         self.quota_left = quota_left
         self.max_bytes = max_bytes or settings.WORKS_MAX_BYTES
         self.accept = accept or sniff
+        self.allowance = allowance
         self.errors: dict[str, str] = {}
 
     def new_file(self, field_name, file_name, *args, **kwargs):
@@ -47,6 +64,8 @@ class VettingUploadHandler(TemporaryFileUploadHandler):
         self.head = b""
         self.filetype: FileType | None = None
         self.limit: int | None = None
+        if self.allowance is not None and not self.allowance():
+            self._refuse(TOO_MANY_UPLOADS)  # the parser closes the file and skips its bytes
 
     def _refuse(self, message: str):
         self.errors[self.field_name] = message
@@ -77,10 +96,7 @@ class VettingUploadHandler(TemporaryFileUploadHandler):
     def _too_big_message(self) -> str:
         family = self.filetype.family
         if self.limit_is_quota:
-            return (
-                "This file would take you over your storage allowance: you have "
-                f"{filesizeformat(max(self.quota_left, 0))} left."
-            )
+            return over_quota_message(self.quota_left)
         return (
             f"This {family} file is too large: the limit for {family} files is "
             f"{filesizeformat(self.max_bytes[family])}."
@@ -109,10 +125,11 @@ def install_handler(
     quota_left: int,
     max_bytes: dict[str, int] | None = None,
     accept: Callable[[bytes], FileType] | None = None,
+    allowance: Callable[[], bool] | None = None,
 ):
     """Put the vetting handler in charge of ``request``'s files; call before reading POST."""
     handler = VettingUploadHandler(
-        request, quota_left=quota_left, max_bytes=max_bytes, accept=accept
+        request, quota_left=quota_left, max_bytes=max_bytes, accept=accept, allowance=allowance
     )
     request.upload_handlers = [handler]
     return handler

@@ -21,7 +21,8 @@ from accounts.forms import add_service_errors
 from accounts.models import Guild
 from works.models import Work
 from works.selectors import works_for_owner
-from works.uploads import install_handler
+from works.services import quota_left
+from works.uploads import install_handler, upload_allowance_take
 
 from .. import letters, selectors, services
 from ..access import creator_guild_ids, request_for_creator
@@ -44,22 +45,25 @@ def request_create(request):
 def with_evidence_uploads(view):
     """Login, then the streaming vetting handler for evidence files (a refused file is dropped
     as it arrives, never stored), then CSRF — Django's documented order for changing upload
-    handlers."""
+    handlers. Evidence is a file she stores: it counts in the creator's storage allowance and
+    each file takes one from her hourly upload allowance (a save without a file takes none)."""
     protected = csrf_protect(view)
 
     @login_required
     @csrf_exempt
-    def wrapper(request, *args, **kwargs):
+    def wrapper(request, pk, *args, **kwargs):
         handler = None
         if request.method == "POST":
+            creator = request_for_creator(request.user, pk).creator  # 404 before reading
             handler = install_handler(
                 request,
-                quota_left=2**62,
+                quota_left=quota_left(user=creator),
                 max_bytes=evidence_limits(),
                 accept=evidence_accept,
+                allowance=lambda: upload_allowance_take(creator),
             )
         request.upload_errors = handler.errors if handler else {}
-        return protected(request, *args, **kwargs)
+        return protected(request, pk, *args, **kwargs)
 
     wrapper.__name__ = view.__name__
     return wrapper
