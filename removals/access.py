@@ -7,6 +7,9 @@ request.
   of those guilds has an eligible moderator (she has no guild, her guilds have no staff, or
   their only staff are herself and whoever filed the request), so no request is stranded.
   Nobody moderates a request of her own or one she filed.
+- Staff see a request only once it reached them (``reached_staff``): a draft, and a request
+  she withdrew before any of them took a step on it, is hers alone — 404 to every member of
+  staff, superusers and registry managers too.
 """
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -15,7 +18,10 @@ from django.shortcuts import get_object_or_404
 
 from accounts.models import GuildMembership, GuildStaffAppointment, Mandate, User
 
-from .models import RemovalRequest
+from .models import RemovalEvent, RemovalRequest
+
+# The steps by which staff take part in a request before deciding it.
+STAFF_STEPS = [RemovalEvent.Action.REVIEW_STARTED, RemovalEvent.Action.INFO_REQUESTED]
 
 
 def creator_guild_ids(creator_id: int) -> set[int]:
@@ -62,6 +68,24 @@ def can_moderate(user: User, request: RemovalRequest) -> bool:
     )
 
 
+def reached_staff_filter() -> Q:
+    """Requests staff may see at all, as a filter on ``RemovalRequest``: submitted (a draft is
+    hers alone), and not withdrawn before any of them started reviewing it or asked her a
+    question — what she took back unread stays hers."""
+    staff_step = RemovalEvent.objects.filter(request_id=OuterRef("pk"), action__in=STAFF_STEPS)
+    Status = RemovalRequest.Status
+    return ~Q(status=Status.DRAFT) & (~Q(status=Status.WITHDRAWN) | Exists(staff_step))
+
+
+def reached_staff(request: RemovalRequest) -> bool:
+    Status = RemovalRequest.Status
+    if request.status == Status.DRAFT:
+        return False
+    if request.status != Status.WITHDRAWN:
+        return True
+    return RemovalEvent.objects.filter(request=request, action__in=STAFF_STEPS).exists()
+
+
 def moderation_scope(user: User) -> Q:
     """The requests ``user`` moderates, as a filter on ``RemovalRequest`` (for queues). Written
     with ``creator_id IN (…)`` and ``NOT EXISTS (…)`` subqueries, not joins, so a creator who is
@@ -78,7 +102,7 @@ def moderation_scope(user: User) -> Q:
                 her_guilds, creator_id=OuterRef("creator_id"), filed_by_id=OuterRef("filed_by_id")
             )
         )
-    return scope & ~Q(creator=user) & ~Q(filed_by=user)
+    return scope & ~Q(creator=user) & ~Q(filed_by=user) & reached_staff_filter()
 
 
 def moderated_requests(user: User) -> QuerySet[RemovalRequest]:
@@ -107,7 +131,9 @@ def request_for_creator(user: User, pk: int) -> RemovalRequest:
 
 
 def request_for_moderator(user: User, pk: int) -> RemovalRequest:
+    """A request in ``user``'s queue that reached staff (its review page, decisions, evidence
+    and thumbnails); 404 for anything else."""
     request = get_object_or_404(RemovalRequest.objects.select_related("creator", "filed_by"), pk=pk)
-    if not can_moderate(user, request):
+    if not can_moderate(user, request) or not reached_staff(request):
         raise Http404("No such request in your queue.")
     return request

@@ -39,7 +39,7 @@ from works.conflicts import blocked_work_ids, match_phrase
 from works.models import Conflict, Work, WorkIdentifier
 
 from .. import letters, services, stats
-from ..access import request_for_moderator
+from ..access import reached_staff_filter, request_for_moderator
 from ..forms_staff import ApproveForm, CloseForm, InfoForm, RejectForm
 from ..manifest import grants_by_developer, manifest_build
 from ..models import RemovalEvent, RemovalRequest
@@ -288,8 +288,8 @@ def _review_context(request, obj, *, forms=None, action_errors=None) -> dict:
     grant_rows = [(d, grants[d.pk]) for d in developers if grants.get(d.pk)]
     history = (
         RemovalRequest.objects.filter(creator_id=obj.creator_id)
+        .filter(reached_staff_filter())  # not her drafts, nor what she withdrew unread
         .exclude(pk=obj.pk)
-        .exclude(status=Status.DRAFT)
         .select_related("decided_by__creator_profile")
         .annotate(works_count=_count_of(RemovalRequest.works.through))
         .order_by("-created_at", "-pk")[:HISTORY_LIMIT]
