@@ -417,6 +417,11 @@ NOTICES_ANSWER_LINK_GRACE_DAYS = env_int("NOTICES_ANSWER_LINK_GRACE_DAYS", 30)
 NOTICES_ANSWER_LINK_DAYS_WITHOUT_DEADLINE = env_int("NOTICES_ANSWER_LINK_DAYS_WITHOUT_DEADLINE", 90)
 NOTICES_ANSWER_ATTACHMENT_MAX_BYTES = env_int("NOTICES_ANSWER_ATTACHMENT_MAX_BYTES", 10 * 2**20)
 NOTICES_INVITATION_MAX_AGE = env_int("NOTICES_INVITATION_MAX_AGE", 7 * 24 * 3600)  # seconds
+# The API's rate limits (docs/api.md), as "N/period" (s, min, h, d; "100/10s"), empty for none:
+# every call per client IP (TRUSTED_PROXY_COUNT says which), then every call per API key.
+# Counted in the shared cache; they fail open (and log it) when the cache is unreachable.
+API_RATE_LIMIT_PER_IP = env("API_RATE_LIMIT_PER_IP", "1200/min")
+API_RATE_LIMIT_PER_KEY = env("API_RATE_LIMIT_PER_KEY", "600/min")
 # Removal requests: evidence files (each) and the default time developers have to answer.
 REMOVALS_EVIDENCE_MAX_BYTES = env_int("REMOVALS_EVIDENCE_MAX_BYTES", 10 * 2**20)
 # Evidence images are decoded in the request (a screenshot, not a work): a lower pixel cap.
