@@ -7,7 +7,8 @@ is no CSRF to guard against. A key sees its own organisation's notices only; any
 a 404, as if it did not exist.
 
 Errors are JSON, ``{"error": {"code": "...", "message": "...", "fields": {...}}}`` (``fields``
-only for invalid input), and no response is ever cached. See docs/api.md.
+only for invalid input), and no response is ever cached. Every call counts against its client's
+address, then its key (``accounts.ratelimits``): over either limit it gets a 429. See docs/api.md.
 """
 
 import base64
@@ -25,6 +26,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.http import content_disposition_header, urlencode
 from django.views.decorators.csrf import csrf_exempt
+
+from accounts.ratelimits import Limited, api_limit_ip, api_limit_key
 
 from .models import APIKey, Notice, NoticeAnswer
 from .services.answers import answer_record, answerable_notice
@@ -89,16 +92,30 @@ def _authenticate(request) -> APIKey:
     return key
 
 
+def _rate_limited(limited: Limited | None) -> None:
+    if limited is not None:
+        raise APIError(
+            HTTPStatus.TOO_MANY_REQUESTS,
+            "rate_limited",
+            limited.message,
+            headers={"Retry-After": str(limited.retry_after)},
+        )
+
+
 def api_endpoint(*methods: str):
-    """An API view: answers only ``methods`` (405 with ``Allow`` otherwise), authenticates the
-    key (``request.api_key``, ``request.developer``), turns ``APIError`` into its JSON answer,
-    and marks every response ``Cache-Control: no-store``. CSRF-exempt: no cookie counts."""
+    """An API view: counts the call against its client's address (before anything else, so a
+    flood of bad keys is stopped too), answers only ``methods`` (405 with ``Allow`` otherwise),
+    authenticates the key (``request.api_key``, ``request.developer``) and counts the call
+    against it (429 with ``Retry-After`` over either limit), turns ``APIError`` into its JSON
+    answer, and marks every response ``Cache-Control: no-store``. CSRF-exempt: no cookie
+    counts."""
 
     def decorator(view):
         @csrf_exempt
         @wraps(view)
         def wrapper(request, *args, **kwargs):
             try:
+                _rate_limited(api_limit_ip(request))
                 if request.method not in methods:
                     raise APIError(
                         HTTPStatus.METHOD_NOT_ALLOWED,
@@ -107,6 +124,7 @@ def api_endpoint(*methods: str):
                         headers={"Allow": ", ".join(methods)},
                     )
                 request.api_key = _authenticate(request)
+                _rate_limited(api_limit_key(request.api_key.pk))
                 request.developer = request.api_key.developer
                 response = view(request, *args, **kwargs)
             except APIError as exc:

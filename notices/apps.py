@@ -6,4 +6,4 @@ class NoticesConfig(AppConfig):
     verbose_name = "Notices and the AI-developer registry"
 
     def ready(self):
-        from . import checks  # noqa: F401 - registers the deployment check
+        from . import checks  # noqa: F401 - registers the checks

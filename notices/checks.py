@@ -1,6 +1,7 @@
-"""A deployment check: with DEBUG off, webhook secrets need ``NOTICES_WEBHOOK_KEY`` (a Fernet
-key). Without it, setting a webhook — and every webhook delivery — would fail at the first use;
-``manage.py check --deploy`` says so before that."""
+"""Checks. A deployment check: with DEBUG off, webhook secrets need ``NOTICES_WEBHOOK_KEY`` (a
+Fernet key). Without it, setting a webhook — and every webhook delivery — would fail at the first
+use; ``manage.py check --deploy`` says so before that. And the API's rate limits must be written
+so they can be read (else every API call would fail), which every ``manage.py`` command checks."""
 
 from django.conf import settings
 from django.core.checks import Error, Tags, register
@@ -25,3 +26,16 @@ def webhook_key_check(app_configs=None, **kwargs):
             )
         ]
     return []
+
+
+@register()
+def api_rate_limits_check(app_configs=None, **kwargs):
+    from accounts.ratelimits import rate_parse
+
+    errors = []
+    for name in ("API_RATE_LIMIT_PER_IP", "API_RATE_LIMIT_PER_KEY"):
+        try:
+            rate_parse(getattr(settings, name))
+        except ImproperlyConfigured as exc:
+            errors.append(Error(f"{name}: {exc}", id="notices.E002"))
+    return errors

@@ -481,7 +481,14 @@ def test_the_list_makes_the_same_queries_however_many_notices(
     with django_assert_max_num_queries(len(few.captured_queries)):
         large = api.get(url, query)
 
-    assert len(few.captured_queries) <= 2  # the key, the page
+    # The rate limits' counters live in the cache: on the embedded default its table (each
+    # write in a savepoint), on Redis no query at all. The API's own queries:
+    own = [
+        query["sql"]
+        for query in few.captured_queries
+        if "portal_cache" not in query["sql"] and "SAVEPOINT" not in query["sql"]
+    ]
+    assert len(own) <= 2, own  # the key, the page
     assert len(small.json()["results"]) == at_5
     assert len(large.json()["results"]) == at_120
     assert bool(large.json()["next"]) == (at_120 == 100)

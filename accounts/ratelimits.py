@@ -1,0 +1,152 @@
+"""Rate limits counted in the shared cache, for any door that needs one — the API today.
+
+A limit is written ``"N/period"``: ``"600/min"``, ``"20/s"``, ``"5000/h"``, ``"100/10s"``
+(units ``s``, ``min``/``m``, ``h``, ``d``); an empty string turns it off. Hits are counted in
+fixed windows of the period (``cache.incr``, ``cache.add`` when the window's counter does not
+exist yet), in Django's default cache, so every process counts together: Redis in production,
+where both are atomic; the database cache table on the embedded default, where ``incr`` is not,
+and concurrent requests may now and then be counted once for two.
+
+When the cache fails (Redis down, the cache table erroring) the limits **fail open**: the
+request goes on unlimited, a warning is logged, and for ``FAIL_OPEN_PAUSE`` seconds this process
+does not ask the cache again (so a cache that times out does not slow every request, and the
+log gets one line, not one a request).
+
+``api_limit_ip(request)`` and ``api_limit_key(key_id)`` are the API's two limits (settings
+``API_RATE_LIMIT_PER_IP`` and ``API_RATE_LIMIT_PER_KEY``, docs/api.md): each answers ``None``,
+or the ``Limited`` the caller turns into its 429 — whatever framework serves the endpoint.
+"""
+
+import ipaddress
+import logging
+import math
+import re
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+
+from allauth.account.adapter import get_adapter
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+
+logger = logging.getLogger(__name__)
+
+FAIL_OPEN_PAUSE = 30.0  # seconds this process leaves the limits off after the cache failed
+UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
+UNIT_NAMES = {1: "second", 60: "minute", 3600: "hour", 86400: "day"}
+RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([a-z]+)\s*$")
+
+_paused_until = 0.0  # per process: after a cache failure, limits are off until then
+
+
+@dataclass(frozen=True)
+class Rate:
+    count: int
+    period: int  # seconds
+
+    def __str__(self) -> str:
+        if self.period in UNIT_NAMES:
+            return f"{self.count} a {UNIT_NAMES[self.period]}"
+        return f"{self.count} every {self.period} seconds"
+
+
+@dataclass(frozen=True)
+class Limited:
+    """Over a limit: wait ``retry_after`` seconds (to the end of the window)."""
+
+    retry_after: int
+    message: str
+
+
+@lru_cache(maxsize=32)
+def rate_parse(text: str) -> Rate | None:
+    """``"600/min"`` → ``Rate(600, 60)``; ``""`` → None (no limit); ImproperlyConfigured for
+    anything else."""
+    if not (text or "").strip():
+        return None
+    match = RATE.match(text.lower())
+    if match is None or match.group(3) not in UNITS:
+        raise ImproperlyConfigured(
+            f"Rate limit {text!r}: write it as N/period, e.g. 600/min, 20/s, 100/10s "
+            "(units s, min, h, d), or leave it empty for none."
+        )
+    count, multiple, unit = match.groups()
+    period = int(multiple or 1) * UNITS[unit]
+    if period < 1:
+        raise ImproperlyConfigured(f"Rate limit {text!r}: the period must be at least 1 s.")
+    return Rate(int(count), period)
+
+
+def rate_limit_hit(*, scope: str, ident: str, rate: Rate | None) -> int | None:
+    """Count one hit of ``ident`` in ``scope``; None while within ``rate``, else the seconds
+    until the current window ends. Fails open (None) when the cache does."""
+    global _paused_until
+    if rate is None or time.monotonic() < _paused_until:
+        return None
+    now = time.time()
+    window = int(now // rate.period)
+    key = f"ratelimit:{scope}:{ident}:{rate.period}:{window}"
+    try:
+        try:
+            count = cache.incr(key)
+        except ValueError:  # the window's first hit (unless another process just added it)
+            count = 1 if cache.add(key, 1, timeout=2 * rate.period) else cache.incr(key)
+    except Exception as exc:  # any cache error: let the request through
+        _paused_until = time.monotonic() + FAIL_OPEN_PAUSE
+        logger.warning(
+            "Rate limits off for %.0f s: the cache is unreachable (%s: %s)",
+            FAIL_OPEN_PAUSE,
+            type(exc).__name__,
+            exc,
+        )
+        return None
+    if count <= rate.count:
+        return None
+    return max(1, math.ceil((window + 1) * rate.period - now))
+
+
+def client_ip(request) -> str:
+    """The client's address, as allauth's sign-in limits see it (``TRUSTED_PROXY_COUNT``: the
+    address that many proxies from the right in ``X-Forwarded-For``, else the peer's). An IPv6
+    client is its /64, the block one subscriber is usually given."""
+    try:
+        ip = get_adapter().get_client_ip(request)
+    except (ImproperlyConfigured, PermissionDenied):  # X-Forwarded-For shorter than the proxies
+        ip = request.META.get("REMOTE_ADDR", "")
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip or "unknown"
+    if address.version == 6:
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+# --- The API's limits ---------------------------------------------------------------------------
+
+
+def api_limit_ip(request) -> Limited | None:
+    """Every API request counts against its client's address, before its key is looked at."""
+    rate = rate_parse(settings.API_RATE_LIMIT_PER_IP)
+    wait = rate_limit_hit(scope="api-ip", ident=client_ip(request), rate=rate)
+    if wait is None:
+        return None
+    return Limited(
+        wait,
+        f"Too many requests from this address (at most {rate}): try again in {wait} seconds.",
+    )
+
+
+def api_limit_key(key_id: int) -> Limited | None:
+    """Every request with a valid key counts against that key, wherever it comes from."""
+    rate = rate_parse(settings.API_RATE_LIMIT_PER_KEY)
+    wait = rate_limit_hit(scope="api-key", ident=str(key_id), rate=rate)
+    if wait is None:
+        return None
+    return Limited(
+        wait,
+        f"Too many requests with this key (at most {rate}): try again in {wait} seconds.",
+    )
