@@ -7,7 +7,7 @@ vetted while streaming (``works.uploads``): type by content, size within limits,
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 from django.conf import settings
@@ -63,22 +63,45 @@ def identifiers_parse(*, scheme: str, text: str) -> list[str]:
     return values
 
 
-def _set_identifiers(work: Work, identifiers: dict[str, list[str]]) -> dict[str, list[str]]:
-    """Make the work's identifiers exactly ``identifiers`` (normalised); returns the old set."""
+def _identifiers_to_set(
+    work: Work, identifiers: dict[str, list[str]]
+) -> tuple[dict[str, list[str]], list[WorkIdentifier]]:
+    """Toward making the work's identifiers exactly ``identifiers`` (normalised): deletes the
+    ones not wanted; returns the old set and the rows still to add (unsaved)."""
     current: dict[str, list[str]] = {scheme: [] for scheme in SCHEMES}
     for ident in work.identifiers.all():
         current[ident.scheme].append(ident.value)
     wanted = {scheme: list(identifiers.get(scheme, [])) for scheme in SCHEMES}
+    to_add: list[WorkIdentifier] = []
     for scheme in SCHEMES:
         gone = set(current[scheme]) - set(wanted[scheme])
         if gone:
             work.identifiers.filter(scheme=scheme, value__in=gone).delete()
-        WorkIdentifier.objects.bulk_create(
+        to_add.extend(
             WorkIdentifier(work=work, scheme=scheme, value=value)
             for value in wanted[scheme]
             if value not in current[scheme]
         )
-    return current
+    return current, to_add
+
+
+def identifiers_add(
+    *, actor: User, identifiers: Iterable[WorkIdentifier], works: Iterable[Work] = ()
+) -> None:
+    """The one way works gain identifiers — the edit form (``work_update``), a CSV import's
+    batch, a ZIP import's metadata. ``identifiers`` are unsaved rows (their work may be one the
+    caller has just bulk-created); one a work already has is skipped. Then every work that
+    gained one, with ``works`` (works the caller created or changed), goes through
+    ``conflicts_detect`` in the caller's transaction, in one batch: another creator's work
+    holding one of them becomes a conflict for staff."""
+    rows = list(identifiers)
+    WorkIdentifier.objects.bulk_create(rows, ignore_conflicts=True)
+    checked = {work.pk: work for work in works}
+    gained = {row.work_id for row in rows} - set(checked)  # set by bulk_create from row.work
+    if gained:
+        checked |= {work.pk: work for work in Work.objects.filter(pk__in=sorted(gained))}
+    if checked:
+        conflicts_detect(works=list(checked.values()), actor=actor)
 
 
 # --- Works -------------------------------------------------------------------------------------
@@ -131,7 +154,7 @@ def _work_create(*, owner, fields, identifiers, upload, stored, detect_conflicts
     )
     work.full_clean()
     work.save()
-    _set_identifiers(work, identifiers)
+    WorkIdentifier.objects.bulk_create(_identifiers_to_set(work, identifiers)[1])
     if upload is not None:
         _attach_file(actor=owner, work=work, upload=upload, stored=stored)
     if detect_conflicts:  # identifiers and the file's SHA-256; an image's pHash comes later
@@ -164,10 +187,10 @@ def work_update(
     work.save()
     after = {name: getattr(work, name) for name in WORK_FIELDS}
     if identifiers is not None:
-        old = _set_identifiers(work, identifiers)
+        old, to_add = _identifiers_to_set(work, identifiers)
         before |= _identifier_summary(old)
         after |= _identifier_summary(identifiers)
-        conflicts_detect(works=[work], actor=actor)
+        identifiers_add(actor=actor, identifiers=to_add, works=[work])
     if before != after:
         audit_record(actor=actor, action="work.update", obj=work, before=before, after=after)
     return work

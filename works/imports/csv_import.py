@@ -22,7 +22,7 @@ from django.core.files.storage import default_storage
 from django.db import reset_queries, transaction
 from django.db.models import Q
 
-from ..conflicts import conflicts_detect
+from .. import services
 from ..models import ImportJob, ImportRowError, Work, WorkIdentifier
 from .csvfiles import (
     CSV_COLUMNS,
@@ -118,7 +118,6 @@ def _import_batch(job, token, header, batch) -> None:
     with transaction.atomic():
         plan = plan_batch(job.owner, rows)
         Work.objects.bulk_create(plan.works)
-        WorkIdentifier.objects.bulk_create(plan.identifiers, ignore_conflicts=True)
         ImportRowError.objects.bulk_create(errors)
         advance(
             job,
@@ -128,10 +127,9 @@ def _import_batch(job, token, header, batch) -> None:
             matched=plan.matched,
             errors=failed,
         )
-        # Another creator's work with one of these identifiers is a conflict for staff.
-        changed = plan.works + list(Work.objects.filter(pk__in=plan.enriched))
-        if changed:
-            conflicts_detect(works=changed, actor=job.owner)
+        # Another creator's work with one of these identifiers is a conflict for staff: the
+        # new works and those gaining identifiers, through the one path works gain them by.
+        services.identifiers_add(actor=job.owner, identifiers=plan.identifiers, works=plan.works)
     reset_queries()  # with DEBUG on, Django keeps every query's SQL: not across 100,000 rows
 
 

@@ -399,7 +399,9 @@ def _work_with_identifier(owner, row: Row) -> int | None:
 
 
 def _add_identifiers(owner, work_id: int, row: Row) -> None:
-    """The row's identifiers that none of the owner's works has yet, added to this work."""
+    """The row's identifiers that none of the owner's works has yet, added to this work through
+    ``services.identifiers_add`` — the path of the edit form and the CSV import, so another
+    creator's work holding one of them becomes a conflict."""
     if not row.pairs:
         return
     condition = Q()
@@ -411,7 +413,7 @@ def _add_identifiers(owner, work_id: int, row: Row) -> None:
         )
     )
     missing = [(s, v) for s, v in row.pairs if (s, v) not in known]
-    WorkIdentifier.objects.bulk_create(
-        [WorkIdentifier(work_id=work_id, scheme=s, value=v) for s, v in missing],
-        ignore_conflicts=True,
+    services.identifiers_add(
+        actor=owner,
+        identifiers=[WorkIdentifier(work_id=work_id, scheme=s, value=v) for s, v in missing],
     )
