@@ -9,7 +9,10 @@ no spaces, UTF-8) and stored as that text. Its hash is
 with 64 zeros before the first entry. The text is never re-serialised from a JSON column
 (PostgreSQL's ``jsonb`` reorders keys), so anyone holding the text and the hashes can check the
 chain with nothing but a SHA-256 tool. Appending locks the chain's head row, so two changes at
-once cannot fork it.
+once cannot fork it; the database lets the head move only to the entry just appended
+(``migrations/_triggers.py``), and once the change commits the new head is written outside the
+database too (``anchors.py``), so that a chain rewound by someone who switched the triggers off
+is still caught by ``verify_ledger``.
 
 Names of people and works are kept *beside* the hashed text (``actor_label``, ``scope_label``):
 deleting an account blanks them and the chain still verifies.
@@ -19,11 +22,13 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC
+from functools import partial
 
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from . import anchors
 from .models import LedgerChain, LedgerEntry
 
 GENESIS = "0" * 64
@@ -89,6 +94,10 @@ def append(
         scope_label=scope_label[:300],
     )
     LedgerChain.objects.filter(pk=chain.pk).update(length=seq, head_hash=digest)
+    # The head leaves the database once the change is committed (before its receipt is queued).
+    transaction.on_commit(
+        partial(anchors.record, chain=str(chain.chain_id), length=seq, head_hash=digest)
+    )
     return entry
 
 
@@ -99,10 +108,14 @@ class ChainReport:
     ok: bool
     broken_at: int | None = None  # seq of the first entry that does not verify
     problem: str = ""
+    anchored: bool = False  # compared with the anchor log
 
 
-def verify_chain(chain: LedgerChain) -> ChainReport:
-    """Walk the chain from its start, recomputing every hash from the stored text."""
+def verify_chain(chain: LedgerChain, anchor: anchors.Anchor | None = None) -> ChainReport:
+    """Walk the chain from its start, recomputing every hash from the stored text; then, given
+    the chain's longest anchored head, check that the database still holds it: that many
+    entries, the last of them with that hash."""
+    anchored_hash = None
     prev = GENESIS
     expected_seq = 1
     count = 0
@@ -126,6 +139,8 @@ def verify_chain(chain: LedgerChain) -> ChainReport:
             return broken("its text names another place in the ledger")
         if entry_hash(prev, entry.canonical) != entry.hash:
             return broken("its hash does not match its text (the entry was altered)")
+        if anchor is not None and entry.seq == anchor.length:
+            anchored_hash = entry.hash
         prev = entry.hash
         expected_seq += 1
     if count != chain.length or prev != chain.head_hash:
@@ -136,12 +151,47 @@ def verify_chain(chain: LedgerChain) -> ChainReport:
             count + 1 if count < chain.length else chain.length,
             "the chain's head does not match its last entry (entries removed or added)",
         )
-    return ChainReport(str(chain.chain_id), chain.length, True)
+    if anchor is None:
+        return ChainReport(str(chain.chain_id), chain.length, True)
+
+    def tampered(broken_at: int, problem: str) -> ChainReport:
+        return ChainReport(str(chain.chain_id), chain.length, False, broken_at, problem, True)
+
+    if count < anchor.length:
+        return tampered(
+            count + 1,
+            f"rewound: the anchor log holds {anchor.length} entries (head {anchor.head_hash}, "
+            f"anchored {anchor.at}), the database {count}",
+        )
+    if anchored_hash != anchor.head_hash:
+        return tampered(
+            anchor.length,
+            f"rewritten: entry {anchor.length} is not the one anchored {anchor.at} "
+            f"(hash {anchor.head_hash}, the database has {anchored_hash})",
+        )
+    return ChainReport(str(chain.chain_id), chain.length, True, anchored=True)
 
 
-def verify_all():
+def verify_all(anchor_set: anchors.AnchorSet | None = None):
+    """Verify every chain in the database; with anchors, against them too, and report every
+    anchored chain the database no longer has."""
+    heads = anchor_set.heads if anchor_set is not None else {}
+    seen = set()
     for chain in LedgerChain.objects.order_by("pk").iterator():
-        yield verify_chain(chain)
+        chain_id = str(chain.chain_id)
+        seen.add(chain_id)
+        yield verify_chain(chain, heads.get(chain_id))
+    for chain_id, anchor in heads.items():
+        if chain_id not in seen:
+            yield ChainReport(
+                chain_id,
+                0,
+                False,
+                None,
+                f"missing from the database (deleted): the anchor log holds {anchor.length} "
+                f"entries (head {anchor.head_hash}, anchored {anchor.at})",
+                True,
+            )
 
 
 def entries_for(owner):

@@ -121,7 +121,8 @@ class LicenceGrant(models.Model):
 
 
 class LedgerChain(models.Model):
-    """The head of one creator's chain of consent-ledger entries. Appending locks this row."""
+    """The head of one creator's chain of consent-ledger entries. Appending locks this row; the
+    database lets the head move only to the entry just appended (migration 0006)."""
 
     chain_id = models.UUIDField(unique=True, help_text="The creator's opaque reference.")
     owner = models.OneToOneField(
@@ -141,7 +142,7 @@ class LedgerChain(models.Model):
 
 class LedgerEntryQuerySet(models.QuerySet):
     """Entries are appended, never changed: bulk updates and deletes are refused in code (and by
-    a trigger on PostgreSQL, see migration 0002)."""
+    triggers on both databases, see migrations 0002 and 0006)."""
 
     def update(self, **kwargs):
         raise LedgerImmutable("Consent-ledger entries are never updated.")

@@ -141,10 +141,13 @@ if DATABASE_URL:
             DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
         )
     }
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # a sqlite:// URL
+        DATABASES["default"]["ENGINE"] = "portal.sqlite3"  # see below
 else:
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            # Django's SQLite backend, whose flush leaves the ledger's triggers be (as TRUNCATE).
+            "ENGINE": "portal.sqlite3",
             "NAME": SQLITE_PATH,
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
@@ -429,6 +432,10 @@ REMOVALS_EVIDENCE_MAX_PIXELS = env_int("REMOVALS_EVIDENCE_MAX_PIXELS", 40_000_00
 REMOVALS_ANSWER_DUE_DAYS = env_int("REMOVALS_ANSWER_DUE_DAYS", 30)
 # Consent digests: more changed works than this in a period → a link to the full export.
 CONSENT_DIGEST_MAX_WORKS = env_int("CONSENT_DIGEST_MAX_WORKS", 10_000)
+# The consent ledger's anchor log: one JSON line (chain, length, head hash, time) appended per
+# change, outside the database, which `verify_ledger` compares every chain with. Keep it on other
+# storage or ship it off the machine (docs/operations.md). Empty: no anchoring.
+CONSENT_ANCHOR_LOG = env("CONSENT_ANCHOR_LOG", str(VAR_DIR / "consent-anchors.log"))
 
 # --- Security -----------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

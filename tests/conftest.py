@@ -26,6 +26,12 @@ def _media_root(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _consent_anchor_log(settings, tmp_path):
+    """Each test anchors consent-ledger heads in a log of its own, never in ``var/``."""
+    settings.CONSENT_ANCHOR_LOG = tmp_path / "consent-anchors.log"
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """PBKDF2's deliberate slowness (~0.2 s a password) is a cost only tests pay many times."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -95,6 +101,7 @@ def celery_worker(transactional_db, broker_env, tmp_path, smtp_server, settings)
             "EMAIL_HOST": "127.0.0.1",
             "EMAIL_PORT": str(smtp_server.port),
             "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+            "CONSENT_ANCHOR_LOG": str(settings.CONSENT_ANCHOR_LOG),
         },
         log_path=tmp_path / "worker.log",
     )

@@ -184,6 +184,20 @@ def test_the_history_is_paginated(client, creator):
     assert "Entry 5<" in page and "Entry 55<" not in page
 
 
+def test_every_page_of_the_history_shows_the_chains_length_and_head(client, creator):
+    """The head — how many entries and the latest fingerprint — is what she compares with her
+    latest receipt; it stays in view on every page, not only beside the newest entry."""
+    for i in range(55):
+        services.defaults_set(
+            actor=creator, owner=creator, choices={"style": ["allow", "deny"][i % 2]}
+        )
+    head = LedgerEntry.objects.order_by("-seq").first()
+    client.force_login(creator)
+    page = client.get(reverse("consent:history"), {"page": 2}).content.decode()
+    assert "55 entries" in page
+    assert f'<code class="hash" id="head-hash">{head.hash}</code>' in page
+
+
 # --- Downloads ---------------------------------------------------------------------------------
 
 

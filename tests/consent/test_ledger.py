@@ -89,11 +89,9 @@ def test_the_database_refuses_raw_sql_updates(entries, statement):
     assert LedgerEntry.objects.get(pk=entries[0].pk).hash == entries[0].hash
 
 
-def test_postgresql_refuses_raw_sql_deletes(entries):
-    """On PostgreSQL the trigger refuses DELETE too (the issue's requirement). SQLite cannot:
-    it empties tables with DELETE (no TRUNCATE), so its refusal is in code — tested above."""
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite refuses deletes in code only (see consent/migrations/_triggers.py)")
+def test_the_database_refuses_raw_sql_deletes(entries):
+    """On both databases a trigger refuses DELETE too (SQLite's flush empties tables without
+    firing it, as PostgreSQL's TRUNCATE does: see portal/sqlite3/base.py)."""
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM consent_ledgerentry WHERE id = %s", [entries[0].pk])
     assert LedgerEntry.objects.filter(pk=entries[0].pk).exists()
@@ -112,12 +110,16 @@ def _tamper(sql: str, params):
             cursor.execute("SET LOCAL session_replication_role = replica")
             cursor.execute(sql, params)
             cursor.execute("SET LOCAL session_replication_role = DEFAULT")
-        else:
-            cursor.execute("DROP TRIGGER consent_ledger_no_update")
+        else:  # the owner of the file can drop the triggers, and put them back
+            cursor.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
+                " AND tbl_name IN ('consent_ledgerentry', 'consent_ledgerchain')"
+            )
+            triggers = cursor.fetchall()
+            for name, _ in triggers:
+                cursor.execute(f'DROP TRIGGER "{name}"')
             cursor.execute(sql, params)
-            from consent.migrations import _triggers  # noqa: PLC0415
-
-            for statement in _triggers.SQLITE_UP:
+            for _, statement in triggers:
                 cursor.execute(statement)
 
 
