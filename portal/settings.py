@@ -363,7 +363,13 @@ WORKS_PROCESSING_GIVE_UP_AFTER = env_int("WORKS_PROCESSING_GIVE_UP_AFTER", 24 * 
 WORKS_IMPORT_MAX_ROWS = env_int("WORKS_IMPORT_MAX_ROWS", 100_000)
 WORKS_IMPORT_CSV_MAX_BYTES = env_int("WORKS_IMPORT_CSV_MAX_MB", 100) * MB
 WORKS_IMPORT_ZIP_MAX_BYTES = env_int("WORKS_IMPORT_ZIP_MAX_MB", 5 * 1024) * MB
-WORKS_IMPORT_ZIP_MAX_ENTRIES = env_int("WORKS_IMPORT_ZIP_MAX_ENTRIES", 20_000)
+# What one ZIP import may unpack: entries (files already stored and only matched count too;
+# the old name WORKS_IMPORT_ZIP_MAX_ENTRIES is still read), and bytes in all — never more than
+# the creator's remaining storage allowance plus the files the archive matches.
+WORKS_ZIP_MAX_ENTRIES = env_int(
+    "WORKS_ZIP_MAX_ENTRIES", env_int("WORKS_IMPORT_ZIP_MAX_ENTRIES", 20_000)
+)
+WORKS_ZIP_MAX_UNPACKED_BYTES = env_int("WORKS_ZIP_MAX_UNPACKED_MB", 10_240) * MB
 WORKS_IMPORT_BATCH_SIZE = env_int("WORKS_IMPORT_BATCH_SIZE", 500)
 WORKS_IMPORT_LEASE_SECONDS = env_int("WORKS_IMPORT_LEASE_SECONDS", 300)
 # Conflicts: images whose perceptual hashes differ in at most this many bits are the same

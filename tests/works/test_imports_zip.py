@@ -259,7 +259,7 @@ def test_an_entry_that_lies_about_its_size_is_stopped_while_unpacking(
 
 
 def test_an_archive_with_too_many_entries_is_refused_whole(run_import, creator, tmp_path, settings):
-    settings.WORKS_IMPORT_ZIP_MAX_ENTRIES = 3
+    settings.WORKS_ZIP_MAX_ENTRIES = 3
     archive = make_archive(
         tmp_path / "many.zip", {f"poem-{n}.txt": f"Poem {n}\n".encode() for n in range(4)}
     )

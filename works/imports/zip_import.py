@@ -3,14 +3,24 @@ pipeline as a single upload (type by content, the family's size limit, the stora
 ``check_name`` and ``check_structure``, SHA-256, then the image worker's thumbnail and
 perceptual hash), optionally described by a metadata CSV keyed by file name.
 
-Refused before anything is unpacked: more entries than ``WORKS_IMPORT_ZIP_MAX_ENTRIES`` (read
-from the end-of-archive record, before Python builds its list of entries) and an oversized
-table of contents (the whole archive); absolute paths, drive letters and ``..`` (an entry);
+Refused before anything is unpacked: more entries than ``WORKS_ZIP_MAX_ENTRIES`` (read from
+the end-of-archive record, before Python builds its list of entries), an oversized table of
+contents, and entries that share or overlap their data (each entry's span, from its local
+header through its compressed data, must stand alone and before the table of contents: zip
+bombs list the same bytes many times) — the whole archive; absolute paths, drive letters and
+``..`` (an entry);
 encrypted entries; archives inside the archive (by name or by content); entries whose declared
 size is over their family's limit or that are compressed more than 100 to 1. Declared sizes can
 lie, so each entry is unpacked in 1 MiB chunks into a temporary file and stopped as soon as it
 passes its limit. Directories and the litter of file managers (``__MACOSX/``, ``.DS_Store``,
 ``Thumbs.db``, ``._*``) are skipped.
+
+Each import has a budget of unpacked bytes (``Budget``): at most ``WORKS_ZIP_MAX_UNPACKED_BYTES``
+in all, and never more than the owner's remaining storage allowance plus the files the archive
+matches — every byte that comes out counts, the files already stored and only matched too, and
+files refused after unpacking. An entry whose declared size would pass it stops the import
+(``BudgetReached``, the job's error) before it is unpacked, unless it would not fit her storage
+anyway: then it alone is refused, as before.
 
 Each entry is one transaction (its work, or its error, with the job's counters); a re-run
 skips the entries already counted, and a file the owner already has (same SHA-256), or whose
@@ -23,6 +33,7 @@ import re
 import struct
 import zipfile
 import zlib
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from django.conf import settings
@@ -36,6 +47,7 @@ from django.template.defaultfilters import filesizeformat
 from .. import services
 from ..filetypes import SNIFF_BYTES, sniff
 from ..models import ImportJob, ImportRowError, Work, WorkFile, WorkIdentifier
+from ..uploads import over_quota_message
 from .csvfiles import (
     ImportFileError,
 )
@@ -88,8 +100,63 @@ BOMB = (
 )
 
 
+SHARED = (
+    "This archive is refused: some of its entries share or overlap their data, as zip bombs "
+    "built to unpack the same bytes again and again do. Make the archive again with an ordinary "
+    "ZIP tool and import it."
+)
+OVER_TOTAL = (
+    "The import stopped at entry {number:,} ({path}): an import unpacks at most {total}, and "
+    "this archive unpacks to more. {done} Split the archive and import the rest."
+)
+OVER_QUOTA = (
+    "The import stopped at entry {number:,} ({path}): an import unpacks no more than your "
+    "remaining storage allowance ({quota}) plus the files it finds you already stored — files "
+    "it refuses after unpacking count too — and this archive needs more. {done} Free some "
+    "space, or take the files refused in the report out of the archive, and import the rest."
+)
+
+
 class EntryRefused(Exception):
     """This entry is not imported; the message says why, for the error report."""
+
+
+class BudgetReached(ImportFileError):
+    """The import stops here: the job fails with this message; what it imported stays."""
+
+
+class NotAMatch(Exception):
+    """An entry unpacked past the budget only because it might have been a file she stored."""
+
+
+@dataclass
+class Budget:
+    """What one run of an import may still unpack. ``total`` is ``WORKS_ZIP_MAX_UNPACKED_BYTES``,
+    ``quota`` her storage allowance left when the run began. Every byte unpacked counts
+    (``unpacked``); those of files that matched one she had stored take no new space, so
+    ``unpacked`` stays within ``min(total, quota + matched)``."""
+
+    total: int
+    quota: int
+    unpacked: int = 0
+    matched: int = 0
+    stored: int = 0
+
+    @property
+    def storage_left(self) -> int:
+        return self.quota - self.stored
+
+    @property
+    def room(self) -> int:
+        return min(self.total, self.quota + self.matched) - self.unpacked
+
+
+def _done(index: int) -> str:
+    if index == 0:
+        return "Nothing was imported."
+    if index == 1:
+        return "The file before it is done."
+    return f"The {index:,} files before it are done."
 
 
 def run_zip(job: ImportJob, token: int) -> None:
@@ -102,9 +169,10 @@ def run_zip(job: ImportJob, token: int) -> None:
             raise ImportFileError(NOT_ZIP) from None
         with archive:
             infos = archive.infolist()
-            limit = settings.WORKS_IMPORT_ZIP_MAX_ENTRIES
+            limit = settings.WORKS_ZIP_MAX_ENTRIES
             if len(infos) > limit:
                 raise _too_many(len(infos), limit)
+            _check_spans(raw, infos, archive.start_dir)
             metadata_info = _metadata_entry(infos)
             entries = [
                 (number, info)
@@ -123,12 +191,15 @@ def run_zip(job: ImportJob, token: int) -> None:
                     )
                     advance(job, token, total_rows=len(entries))
             done = ImportJob.objects.values_list("processed_rows", flat=True).get(pk=job.pk)
-            quota = services.quota_left(user=job.owner)
+            budget = Budget(
+                total=settings.WORKS_ZIP_MAX_UNPACKED_BYTES,
+                quota=services.quota_left(user=job.owner),
+            )
             for index, (number, info) in enumerate(entries):
                 if index < done:  # counted by an earlier run of this job
                     continue
-                quota -= import_entry(
-                    job, token, archive, number, info, metadata.rows.get(number), quota
+                import_entry(
+                    job, token, archive, number, info, metadata.rows.get(number), budget, index
                 )
 
 
@@ -159,7 +230,7 @@ def _check_directory(f) -> None:
         record = f.read(56)
         if record[:4] == b"PK\x06\x06" and len(record) == 56:
             entries, directory_size = struct.unpack_from("<QQ", record, 32)
-    limit = settings.WORKS_IMPORT_ZIP_MAX_ENTRIES
+    limit = settings.WORKS_ZIP_MAX_ENTRIES
     if entries > limit:
         raise _too_many(entries, limit)
     if directory_size > max(limit, 1) * DIRECTORY_BYTES_PER_ENTRY:
@@ -167,6 +238,31 @@ def _check_directory(f) -> None:
             "This archive's table of contents is too large to be read safely. Make the "
             "archive again with shorter file names, or split it."
         )
+    f.seek(0)
+
+
+def _check_spans(f, infos, directory_start: int) -> None:
+    """Each entry's span — its local header (whose own name and extra-field lengths count),
+    then its compressed data — must overlap no other entry's and end before the table of
+    contents; else the archive is refused whole. An entry without a local header is left to
+    ``zipfile``, which refuses to unpack it (damaged)."""
+    spans = []
+    for info in infos:
+        f.seek(info.header_offset)
+        header = f.read(30)
+        if len(header) < 30 or header[:4] != b"PK\x03\x04":
+            continue
+        name_length, extra_length = struct.unpack_from("<HH", header, 26)
+        start = info.header_offset
+        spans.append((start, start + 30 + name_length + extra_length + info.compress_size))
+    spans.sort()
+    end = 0
+    for start, stop in spans:
+        if start < end:
+            raise ImportFileError(SHARED)
+        end = stop
+    if end > directory_start:
+        raise ImportFileError(SHARED)
     f.seek(0)
 
 
@@ -204,24 +300,59 @@ def _outside(path: str) -> bool:
     )
 
 
-def import_entry(job, token, archive, number, info, meta, quota: int) -> int:
-    """Import one entry; returns the bytes it added to the owner's storage."""
+def import_entry(job, token, archive, number, info, meta, budget: Budget, index: int) -> None:
+    """Import one entry within the budget (``BudgetReached`` stops the import before it is
+    unpacked)."""
     upload = None
     try:
         _check_entry(info)
-        upload = _unpack(archive, info, quota)
+        cap, may_store = _cap(job, number, info, budget, index)
+        upload = _unpack(archive, info, cap, budget)
         row = _row(number, info, upload.filetype, meta)
-        return _store(job, token, row, upload)
+        added = _store(job, token, row, upload, may_store=may_store)
+        if added:
+            budget.stored += added
+        else:
+            budget.matched += upload.size
+    except NotAMatch:
+        raise _over_quota(number, info, budget, index) from None
     except EntryRefused as exc:
         with transaction.atomic():
             ImportRowError.objects.create(
                 job=job, row=number, column=report_column(entry_path(info)), message=str(exc)
             )
             advance(job, token, processed=1, errors=1)
-        return 0
     finally:
         if upload is not None:
             upload.close()  # deletes the temporary file, unless storage moved it
+
+
+def _cap(job, number, info, budget: Budget, index: int) -> tuple[int, bool]:
+    """How many bytes this entry may unpack, and whether it may be stored as a new file. An
+    entry over what is left of the budget stops the import, unless it does not fit her storage
+    either (refused alone, as ever) — or it may be a file she already stored (one of hers has
+    exactly its size): then it is unpacked to see, and kept only if it matches."""
+    declared = info.file_size
+    if budget.unpacked + declared > budget.total:
+        raise BudgetReached(
+            OVER_TOTAL.format(total=filesizeformat(budget.total), **_where(number, info, index))
+        )
+    if declared <= budget.room:
+        return budget.room, True
+    if WorkFile.objects.filter(work__owner_id=job.owner_id, size=declared).exists():
+        return declared, False
+    if declared > budget.storage_left:
+        raise EntryRefused(over_quota_message(budget.storage_left))
+    raise _over_quota(number, info, budget, index)
+
+
+def _where(number, info, index: int) -> dict:
+    return {"number": number, "path": report_column(entry_path(info)), "done": _done(index)}
+
+
+def _over_quota(number, info, budget: Budget, index: int) -> BudgetReached:
+    quota = filesizeformat(max(budget.quota, 0))
+    return BudgetReached(OVER_QUOTA.format(quota=quota, **_where(number, info, index)))
 
 
 def _check_entry(info: zipfile.ZipInfo) -> None:
@@ -251,21 +382,17 @@ def _check_entry(info: zipfile.ZipInfo) -> None:
         )
 
 
-def _too_big(family: str, family_limit: int, quota: int) -> str:
-    if quota < family_limit:
-        return (
-            "This file would take you over your storage allowance: you have "
-            f"{filesizeformat(max(quota, 0))} left."
-        )
+def _too_big(family: str, family_limit: int) -> str:
     return (
         f"This {family} file is too large: the limit for {family} files is "
         f"{filesizeformat(family_limit)}."
     )
 
 
-def _unpack(archive, info, quota: int) -> TemporaryUploadedFile:
+def _unpack(archive, info, cap: int, budget: Budget) -> TemporaryUploadedFile:
     """The entry, vetted as the upload handler vets an upload: type from the first bytes, the
-    family's limit (and the allowance) enforced while unpacking, SHA-256 on the way."""
+    family's limit (and the budget's ``cap``) enforced while unpacking, SHA-256 on the way.
+    Every byte that comes out is counted in ``budget.unpacked``."""
     name = PurePosixPath(entry_path(info)).name
     try:
         stream = archive.open(info)
@@ -274,11 +401,13 @@ def _unpack(archive, info, quota: int) -> TemporaryUploadedFile:
     except (zipfile.BadZipFile, RuntimeError, OSError) as exc:
         raise EntryRefused(DAMAGED.format(reason=exc)) from None
     upload = None
+    size = 0
     try:
         with stream:
             head = b""
             while len(head) < SNIFF_BYTES and (more := stream.read(SNIFF_BYTES - len(head))):
                 head += more
+                budget.unpacked += len(more)
             if head.startswith(ARCHIVE_MAGIC) or head[257:262] == b"ustar":
                 raise EntryRefused(NESTED)
             try:
@@ -286,20 +415,21 @@ def _unpack(archive, info, quota: int) -> TemporaryUploadedFile:
             except ValidationError as exc:
                 raise EntryRefused(NESTED if exc.code == "zip" else exc.messages[0]) from None
             family_limit = settings.WORKS_MAX_BYTES[filetype.family]
-            limit = min(family_limit, quota)
-            if info.file_size > limit:
-                raise EntryRefused(_too_big(filetype.family, family_limit, quota))
+            if info.file_size > family_limit:
+                raise EntryRefused(_too_big(filetype.family, family_limit))
             upload = TemporaryUploadedFile(name, filetype.mime, 0, None)
             hasher = hashlib.sha256()
-            size = 0
             chunk = head
             while chunk:
                 size += len(chunk)
-                if size > limit:  # the declared size lied
-                    raise EntryRefused(_too_big(filetype.family, family_limit, quota))
+                if size > family_limit:  # the declared size lied
+                    raise EntryRefused(_too_big(filetype.family, family_limit))
+                if size > cap:  # zipfile stops at the declared size, but trust nobody
+                    raise EntryRefused(over_quota_message(budget.storage_left))
                 hasher.update(chunk)
                 upload.write(chunk)
                 chunk = stream.read(CHUNK)
+                budget.unpacked += len(chunk)
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
         if upload is not None:
             upload.close()
@@ -334,7 +464,10 @@ def _row(number, info, filetype, meta) -> Row:
     return result
 
 
-def _store(job, token, row: Row, upload) -> int:
+def _store(job, token, row: Row, upload, *, may_store: bool = True) -> int:
+    """Match, attach or create; returns the bytes it added to her storage (0: a match). With
+    ``may_store`` false (unpacked only because it might be a match), anything but a match stops
+    the import."""
     owner = job.owner
     same_file = (
         WorkFile.objects.filter(work__owner_id=owner.pk, sha256=upload.sha256)
@@ -353,6 +486,8 @@ def _store(job, token, row: Row, upload) -> int:
             _add_identifiers(owner, same_identifier, row)
             advance(job, token, processed=1, matched=1)
         return 0
+    if not may_store:
+        raise NotAMatch
     stored: list[str] = []
     try:
         with transaction.atomic():

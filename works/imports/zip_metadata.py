@@ -58,7 +58,7 @@ def _read_metadata(archive, info, number, path, entries) -> Metadata:
     folder = path.rsplit("/", 1)[0] + "/" if "/" in path else ""
     metadata = Metadata()
     column = report_column(path)
-    limit = settings.WORKS_IMPORT_ZIP_MAX_ENTRIES
+    limit = settings.WORKS_ZIP_MAX_ENTRIES
     with tempfile.TemporaryFile(dir=settings.FILE_UPLOAD_TEMP_DIR) as f:
         _copy(archive, info, f, settings.WORKS_IMPORT_CSV_MAX_BYTES)
         encoding = detect_encoding(f)

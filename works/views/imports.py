@@ -114,7 +114,7 @@ def import_create(request):
             "csv_max": filesizeformat(settings.WORKS_IMPORT_CSV_MAX_BYTES),
             "zip_max": filesizeformat(settings.WORKS_IMPORT_ZIP_MAX_BYTES),
             "max_rows": settings.WORKS_IMPORT_MAX_ROWS,
-            "max_entries": settings.WORKS_IMPORT_ZIP_MAX_ENTRIES,
+            "max_entries": settings.WORKS_ZIP_MAX_ENTRIES,
         },
         status=status,
     )
