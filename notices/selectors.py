@@ -5,7 +5,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import CharField, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    CharField,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Q,
+    QuerySet,
+    Value,
+)
 from django.db.models.functions import Cast, TruncDate
 from django.utils import timezone
 
@@ -134,11 +144,25 @@ def developer_history(developer: AIDeveloper, limit: int = 100) -> list[HistoryE
 # --- Deliveries (staff pages) ---------------------------------------------------------------------
 
 
+def _visible(qs: QuerySet, visible: Q | None) -> QuerySet:
+    """``qs`` narrowed to ``visible`` (``handlers.staff_notice_filter``; None: everything)."""
+    return qs if visible is None else qs.filter(visible)
+
+
 def deliveries(
-    *, status: str = "", developer: AIDeveloper | None = None, channel: str = "", topic: str = ""
+    *,
+    status: str = "",
+    developer: AIDeveloper | None = None,
+    channel: str = "",
+    topic: str = "",
+    visible: Q | None = None,
 ) -> QuerySet[Delivery]:
-    """Deliveries, newest first, with their notice and developer (one query a page)."""
-    qs = Delivery.objects.select_related("notice__developer").order_by("-created_at", "-pk")
+    """Deliveries, newest first, with their notice and developer (one query a page); only
+    those of the notices ``visible`` lets the reader see (a filter on ``Delivery``)."""
+    qs = _visible(
+        Delivery.objects.select_related("notice__developer").order_by("-created_at", "-pk"),
+        visible,
+    )
     if status:
         qs = qs.filter(status=status)
     if developer is not None:
@@ -159,9 +183,9 @@ def status_counts(qs: QuerySet[Delivery]) -> dict[str, int]:
     return counts
 
 
-def delivery_detail(pk: int) -> Delivery | None:
+def delivery_detail(pk: int, visible: Q | None = None) -> Delivery | None:
     return (
-        Delivery.objects.select_related("notice__developer", "notice__reminds")
+        _visible(Delivery.objects.select_related("notice__developer", "notice__reminds"), visible)
         .filter(pk=pk)
         .first()
     )
@@ -177,8 +201,15 @@ def delivery_history(delivery: Delivery) -> QuerySet[AuditEvent]:
     ).select_related("actor")
 
 
-def suppressions(*, cleared: bool = False) -> QuerySet[Suppression]:
-    qs = Suppression.objects.select_related("cleared_by", "delivery__notice__developer")
+def suppressions(*, cleared: bool = False, visible: Q | None = None) -> QuerySet[Suppression]:
+    """The suppression list (the addresses are the developers'); each row's ``notice_visible``
+    says whether the reader may see the notice whose delivery was refused (``visible``, a
+    filter on ``Suppression``)."""
+    qs = Suppression.objects.select_related("cleared_by", "delivery__notice__developer").annotate(
+        notice_visible=Value(True)
+        if visible is None
+        else ExpressionWrapper(visible, output_field=BooleanField())
+    )
     if cleared:
         return qs.filter(cleared_at__isnull=False).order_by("-cleared_at", "-pk")
     return qs.active().order_by("-created_at", "-pk")
@@ -205,13 +236,15 @@ class DeveloperRates:
         return self.delivered / self.total if self.total else None
 
 
-def developer_rates(*, since) -> list[DeveloperRates]:
-    """Per developer, for deliveries created since ``since``: how many, how many delivered,
-    failed, suppressed and still pending, and the median time from queued to delivered.
-    Two queries; the median is taken in Python over the window's delivered rows."""
+def developer_rates(*, since, visible: Q | None = None) -> list[DeveloperRates]:
+    """Per developer, for deliveries created since ``since`` (of the notices ``visible`` lets
+    the reader see): how many, how many delivered, failed, suppressed and still pending, and
+    the median time from queued to delivered. Two queries; the median is taken in Python over
+    the window's delivered rows."""
     status = Delivery.Status
+    seen = _visible(Delivery.objects.all(), visible)
     rows = (
-        Delivery.objects.filter(created_at__gte=since)
+        seen.filter(created_at__gte=since)
         .values("notice__developer_id", "notice__developer__name", "notice__developer__slug")
         .annotate(
             total=Count("pk"),
@@ -224,7 +257,7 @@ def developer_rates(*, since) -> list[DeveloperRates]:
     )
     durations: dict[int, list[float]] = {}
     for developer_id, took in (
-        Delivery.objects.filter(created_at__gte=since, status=status.DELIVERED)
+        seen.filter(created_at__gte=since, status=status.DELIVERED)
         .annotate(took=ExpressionWrapper(F("delivered_at") - F("created_at"), DurationField()))
         .values_list("notice__developer_id", "took")
         .iterator(chunk_size=5000)
@@ -258,21 +291,25 @@ class ChartDay:
     delivered: int
 
 
-def daily_counts(*, days: int = 30, today: date | None = None) -> list[ChartDay]:
+def daily_counts(
+    *, days: int = 30, today: date | None = None, visible: Q | None = None
+) -> list[ChartDay]:
     """Notices sent (deliveries queued: one per notice and address) and delivered on each of
-    the last ``days`` days, in the portal's time zone, oldest first. Two queries."""
+    the last ``days`` days, in the portal's time zone, oldest first, of the notices ``visible``
+    lets the reader see. Two queries."""
+    seen = _visible(Delivery.objects.all(), visible)
     today = today or timezone.localdate()
     first = today - timedelta(days=days - 1)
     start = timezone.make_aware(datetime.combine(first, time.min))
     sent = dict(
-        Delivery.objects.filter(created_at__gte=start)
+        seen.filter(created_at__gte=start)
         .annotate(day=TruncDate("created_at"))
         .values("day")
         .annotate(n=Count("pk"))
         .values_list("day", "n")
     )
     delivered = dict(
-        Delivery.objects.filter(delivered_at__gte=start)
+        seen.filter(delivered_at__gte=start)
         .annotate(day=TruncDate("delivered_at"))
         .values("day")
         .annotate(n=Count("pk"))

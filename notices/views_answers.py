@@ -31,7 +31,7 @@ from accounts.selectors import user_roles
 from . import answer_links
 from .access import developer_member_required, developer_of, notice_for_developer
 from .forms_answers import StaffAnswerForm, answer_forms, posted_kind
-from .handlers import staff_may_act
+from .handlers import staff_may_act, staff_may_see
 from .models import AnswerAttachment, Delivery, Notice, NoticeAnswer, NoticeAttachment
 from .services.answers import FINAL, answer_record
 
@@ -317,6 +317,8 @@ def staff_required(view):
 @staff_required
 def staff_notice(request, pk: int):
     notice = get_object_or_404(Notice.objects.select_related("developer", "reminds"), pk=pk)
+    # Not for those it is about (her own request, one they filed): nobody records an answer
+    # to their own request, whatever their role.
     if not staff_may_act(request.user, notice):
         raise Http404("No such notice among yours.")
     if notice.reminds_id:
@@ -369,7 +371,7 @@ def staff_notice(request, pk: int):
 
 
 def _may_see_notice_files(user, notice: Notice) -> bool:
-    if staff_may_act(user, notice):
+    if staff_may_see(user, notice):
         return True
     own = developer_of(user)
     return own is not None and own.pk == notice.developer_id

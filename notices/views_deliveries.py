@@ -1,8 +1,9 @@
 """Staff pages of the notice engine: deliveries, the failed ones and their errors, the
 suppression list, and delivery rates with a chart.
 
-Guild staff, registry managers and superusers read them; "retry now" and clearing a
-suppression are for registry managers and superusers.
+Guild staff, registry managers and superusers read them — guild staff only the notices the
+topic's staff-access rule lets them see (``handlers.staff_notice_filter``, one subquery, no query
+per notice); "retry now" and clearing a suppression are for registry managers and superusers.
 """
 
 from datetime import timedelta
@@ -17,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from . import deliveries, selectors
 from .forms import DeliveryFilterForm
+from .handlers import staff_may_act, staff_notice_filter
 from .models import Delivery, Suppression
 from .services import suppression_clear
 from .views import manager_required, reader_required
@@ -45,8 +47,9 @@ def delivery_list(request):
         "topic": data.get("topic", ""),
     }
     status = data.get("status", "")
-    page = _page(request, selectors.deliveries(status=status, **scope))
-    counts = selectors.status_counts(selectors.deliveries(**scope))
+    visible = staff_notice_filter(request.user, "notice__")
+    page = _page(request, selectors.deliveries(status=status, visible=visible, **scope))
+    counts = selectors.status_counts(selectors.deliveries(visible=visible, **scope))
     # Links to each status keep the other filters.
     base = request.GET.copy()
     base.pop("page", None)
@@ -84,8 +87,8 @@ def delivery_list(request):
 
 @reader_required
 def delivery_detail(request, pk: int):
-    delivery = selectors.delivery_detail(pk)
-    if delivery is None:
+    delivery = selectors.delivery_detail(pk, staff_notice_filter(request.user, "notice__"))
+    if delivery is None:  # or one of a notice this reader may not see
         raise Http404
     return render(
         request,
@@ -98,6 +101,8 @@ def delivery_detail(request, pk: int):
             "suppression": selectors.active_suppression(delivery.recipient),
             "attachments": delivery.notice.attachments.only("filename", "content_type"),
             "can_manage": request.user.can_manage_registry,
+            # Not on a notice about herself (her own request): she records no answer to it.
+            "can_record": staff_may_act(request.user, delivery.notice.reminds or delivery.notice),
             "can_retry": delivery.status
             not in (Delivery.Status.DELIVERED, Delivery.Status.SENDING),
             "section": "list",
@@ -126,7 +131,13 @@ def suppression_list(request):
         request,
         "notices/deliveries/suppressions.html",
         {
-            "page": _page(request, selectors.suppressions(cleared=cleared)),
+            "page": _page(
+                request,
+                selectors.suppressions(
+                    cleared=cleared,
+                    visible=staff_notice_filter(request.user, "delivery__notice__"),
+                ),
+            ),
             "cleared": cleared,
             "query": "show=cleared" if cleared else "",
             "can_manage": request.user.can_manage_registry,
@@ -202,12 +213,13 @@ def bar_chart(days: list[selectors.ChartDay]) -> dict:
 @reader_required
 def delivery_stats(request):
     since = timezone.now() - timedelta(days=STATS_DAYS)
-    days = selectors.daily_counts(days=STATS_DAYS)
+    visible = staff_notice_filter(request.user, "notice__")
+    days = selectors.daily_counts(days=STATS_DAYS, visible=visible)
     return render(
         request,
         "notices/deliveries/stats.html",
         {
-            "rates": selectors.developer_rates(since=since),
+            "rates": selectors.developer_rates(since=since, visible=visible),
             "chart": bar_chart(days),
             "days": days,
             "window_days": STATS_DAYS,

@@ -17,7 +17,12 @@ class RemovalsConfig(AppConfig):
         register_overdue_handler("removal", services.notice_overdue)
         register_answer_handler("removal", services.notice_answered)
         # The guild's staff are the letters' contact: replies reach them, they record them.
-        register_staff_access("removal", services.staff_may_act_on_notice)
+        register_staff_access(
+            "removal",
+            services.staff_may_act_on_notice,
+            topics=services.staff_notice_topics,  # the engine's lists, in SQL
+            is_party=services.is_party_to_notice,  # nobody answers for her own request
+        )
         # Evidence files are files she stores: they count in her storage allowance.
         from works.services import register_storage_counter
 

@@ -768,6 +768,22 @@ def staff_may_act_on_notice(user: User, notice: Notice) -> bool:
     return request is not None and can_moderate(user, request)
 
 
+def staff_notice_topics(user: User):
+    """The same rule for the engine's lists: the topics of the requests ``user`` moderates, as
+    a subquery."""
+    from .access import moderated_requests
+    from .stats import request_topics
+
+    return request_topics(moderated_requests(user))
+
+
+def is_party_to_notice(user: User, notice: Notice) -> bool:
+    """The notice carries her own request, or one ``user`` filed: she records no answer to it
+    through a staff route, even as a registry manager or superuser."""
+    request = _request_for_notice(notice)
+    return request is not None and user.pk in (request.creator_id, request.filed_by_id)
+
+
 def notice_answered(answer: NoticeAnswer) -> None:
     """A developer answered: on her timeline (with its statement); the request closes itself
     once every notified developer has complied or disputed."""

@@ -19,6 +19,30 @@ Status = Delivery.Status
 
 
 @pytest.fixture
+def staff_follow_test_topics(guild_staff):
+    """A caller's staff-access rule for the ``test:`` topics ``make_notice`` uses: the Writers'
+    Guild's staff follow them (as the removals app's staff follow their members' requests);
+    nobody else does."""
+    from notices.handlers import register_staff_access, unregister_staff_access
+    from notices.models import Notice
+
+    def follows(user):
+        return user.pk == guild_staff.pk
+
+    register_staff_access(
+        "test",
+        lambda user, notice: follows(user),
+        topics=lambda user: (
+            Notice.objects.filter(topic__startswith="test:").values("topic")
+            if follows(user)
+            else []
+        ),
+    )
+    yield
+    unregister_staff_access("test")
+
+
+@pytest.fixture
 def failed_delivery(make_notice):
     delivery = make_notice(subject="Removal of “Pier at dusk”").deliveries.get()
     Delivery.objects.filter(pk=delivery.pk).update(
@@ -83,8 +107,8 @@ def test_people_without_a_registry_role_get_403(
     assert retry.status_code == clear.status_code == HTTPStatus.FORBIDDEN
 
 
-def test_guild_staff_read_everything_but_cannot_retry_or_clear(
-    client, guild_staff, failed_delivery, suppression
+def test_guild_staff_read_what_they_follow_but_cannot_retry_or_clear(
+    client, guild_staff, failed_delivery, suppression, staff_follow_test_topics
 ):
     client.force_login(guild_staff)
 
@@ -169,7 +193,7 @@ def test_an_unknown_delivery_is_404(client, guild_staff, db):
 
 
 def test_the_detail_shows_the_identity_the_error_and_every_attempt(
-    client, guild_staff, failed_delivery
+    client, guild_staff, failed_delivery, staff_follow_test_topics
 ):
     failed_delivery.attempt_log.create(
         started_at=timezone.now(),
@@ -190,7 +214,7 @@ def test_the_detail_shows_the_identity_the_error_and_every_attempt(
 
 
 def test_filters_by_status_developer_channel_and_topic_prefix(
-    client, guild_staff, make_notice, developer
+    client, registry_manager, make_notice, developer
 ):
     other_developer = factories.AIDeveloperFactory(name="Other Models", slug="other")
     factories.DeveloperContactFactory(developer=other_developer, email="legal@other.example")
@@ -204,7 +228,7 @@ def test_filters_by_status_developer_channel_and_topic_prefix(
     notice_create(
         developer=other_developer, topic="removal:1", key="o:1", subject="Other one", text="x"
     )
-    client.force_login(guild_staff)
+    client.force_login(registry_manager)  # who sees every notice
     url = reverse("notices:delivery-list")
 
     def subjects(query):
@@ -232,12 +256,12 @@ def test_filters_by_status_developer_channel_and_topic_prefix(
     assert "Select a valid choice" in page
 
 
-def test_status_tabs_count_within_the_other_filters(client, guild_staff, make_notice):
+def test_status_tabs_count_within_the_other_filters(client, registry_manager, make_notice):
     for n in range(3):
         make_notice(topic=f"removal:{n}")
     failed = make_notice(topic="removal:9").deliveries.get()
     Delivery.objects.filter(pk=failed.pk).update(status=Status.FAILED)
-    client.force_login(guild_staff)
+    client.force_login(registry_manager)
 
     page = client.get(reverse("notices:delivery-list") + "?topic=removal").content.decode()
 
@@ -245,7 +269,9 @@ def test_status_tabs_count_within_the_other_filters(client, guild_staff, make_no
     assert re.search(r"Failed <span class=\"count\">1</span>", page)
 
 
-def test_stats_show_rates_per_developer_and_an_accessible_chart(client, guild_staff, make_notice):
+def test_stats_show_rates_per_developer_and_an_accessible_chart(
+    client, guild_staff, make_notice, staff_follow_test_topics
+):
     delivered = make_notice().deliveries.get()
     Delivery.objects.filter(pk=delivered.pk).update(
         status=Status.DELIVERED, delivered_at=delivered.created_at + timedelta(seconds=4)
@@ -308,10 +334,11 @@ def _queries(client, url) -> int:
     return len(captured)
 
 
+@pytest.mark.parametrize("persona", ["guild_staff", "registry_manager"])
 def test_page_queries_do_not_grow_with_the_number_of_deliveries(
-    client, guild_staff, make_notice, settings
+    request, client, persona, make_notice, settings, staff_follow_test_topics
 ):
-    client.force_login(guild_staff)
+    client.force_login(request.getfixturevalue(persona))
     urls = [
         reverse("notices:delivery-list"),
         reverse("notices:delivery-list") + "?status=queued&topic=test",
@@ -333,3 +360,56 @@ def test_page_queries_do_not_grow_with_the_number_of_deliveries(
     many = [_queries(client, url) for url in urls]
 
     assert many == few
+    # And the detail page of a followed notice, with the link to record an answer.
+    delivery = Delivery.objects.filter(notice__topic__startswith="test:").first()
+    assert _queries(client, reverse("notices:delivery-detail", args=[delivery.pk])) <= few[0] + 8
+
+
+# --- Guild staff see only the notices a caller's rule shows them ---------------------------------
+
+
+def test_guild_staff_see_only_the_notices_their_topic_rule_shows(
+    client, guild_staff, other_guild_staff, make_notice, staff_follow_test_topics
+):
+    followed = make_notice(subject="Removal of “Pier at dusk”").deliveries.get()
+    unfollowed = make_notice(topic="digest:7", subject="Digest for another guild").deliveries.get()
+    Delivery.objects.filter(pk=unfollowed.pk).update(status=Status.FAILED)
+    Suppression.objects.create(address="gone@example-ai.example", reason="550", delivery=unfollowed)
+    list_url = reverse("notices:delivery-list")
+
+    client.force_login(guild_staff)
+    page = client.get(list_url).content.decode()
+    assert "Pier at dusk" in page and "Digest for another guild" not in page
+    assert re.search(r"Failed <span class=\"count\">0</span>", page)
+    assert "Digest for another guild" not in client.get(list_url + "?topic=digest").text
+    assert client.get(reverse("notices:delivery-detail", args=[followed.pk])).status_code == 200
+    detail = client.get(reverse("notices:delivery-detail", args=[unfollowed.pk]))
+    assert detail.status_code == HTTPStatus.NOT_FOUND
+    suppressions = client.get(reverse("notices:suppression-list")).content.decode()
+    assert "gone@example-ai.example" in suppressions  # the developer's address
+    assert "Digest for another guild" not in suppressions
+    assert "A notice you do not follow" in suppressions
+    stats = client.get(reverse("notices:delivery-stats")).content.decode()
+    assert "1 sent and 0 delivered" in stats
+
+    # Staff of another guild follow none of them.
+    client.force_login(other_guild_staff)
+    page = client.get(list_url).content.decode()
+    assert "Pier at dusk" not in page and "Digest for another guild" not in page
+    assert client.get(reverse("notices:delivery-detail", args=[followed.pk])).status_code == 404
+    assert "0 sent and 0 delivered" in client.get(reverse("notices:delivery-stats")).text
+
+
+@pytest.mark.parametrize("persona", ["registry_manager", "superuser"])
+def test_registry_managers_and_superusers_see_every_notice(
+    request, client, persona, make_notice, staff_follow_test_topics
+):
+    make_notice(subject="Removal of “Pier at dusk”")
+    digest = make_notice(topic="digest:7", subject="Digest for another guild").deliveries.get()
+    client.force_login(request.getfixturevalue(persona))
+
+    page = client.get(reverse("notices:delivery-list")).content.decode()
+
+    assert "Pier at dusk" in page and "Digest for another guild" in page
+    assert client.get(reverse("notices:delivery-detail", args=[digest.pk])).status_code == 200
+    assert "2 sent and 0 delivered" in client.get(reverse("notices:delivery-stats")).text

@@ -65,3 +65,78 @@ def test_her_guilds_staff_do_not_open_other_topics(client, guild_staff, develope
     )
     client.force_login(guild_staff)
     assert client.get(reverse("answers:staff-notice", args=[digest.pk])).status_code == 404
+
+
+# --- Nobody records an answer on their own request ----------------------------------------------
+
+
+def _own_request_notice(owner, guild_staff, developer, *, filed_by=None):
+    from tests import factories
+
+    work = factories.WorkFactory(owner=owner, title="Her own book")
+    request = services.draft_create(actor=filed_by or owner, creator=owner, title="Mine")
+    services.draft_update(
+        actor=filed_by or owner,
+        request=request,
+        works=[work],
+        developers=[developer],
+        asks=["cease"],
+    )
+    services.request_submit(
+        actor=filed_by or owner, request=request, good_faith=True, accurate=True
+    )
+    services.request_approve(actor=guild_staff, request=request)
+    return Notice.objects.get(topic=request.topic, kind=Notice.Kind.NOTICE)
+
+
+@pytest.mark.parametrize("persona", ["registry_manager", "superuser"])
+def test_managers_record_no_answer_on_their_own_request(
+    request, client, persona, wggb, guild_staff, developer
+):
+    from django.core.exceptions import PermissionDenied
+
+    from notices.services.answers import answer_record
+    from tests import factories
+
+    owner = request.getfixturevalue(persona)
+    factories.MembershipFactory(user=owner, guild=wggb, verified=True)
+    notice = _own_request_notice(owner, guild_staff, developer)
+    client.force_login(owner)
+
+    assert client.get(reverse("answers:staff-notice", args=[notice.pk])).status_code == 404
+    assert _record(client, notice).status_code == 404
+    with pytest.raises(PermissionDenied):
+        answer_record(
+            notice=notice,
+            kind="complied",
+            statement="Removed.",
+            via=NoticeAnswer.Via.STAFF,
+            user=owner,
+            received_by="Email",
+        )
+    assert not NoticeAnswer.objects.exists()
+    # The delivery page she may read (she runs the engine) offers her no such link either.
+    delivery = notice.deliveries.get()
+    page = client.get(reverse("notices:delivery-detail", args=[delivery.pk])).content.decode()
+    assert reverse("answers:staff-notice", args=[notice.pk]) not in page
+
+
+def test_staff_who_filed_it_under_her_mandate_record_no_answer_to_it(
+    client, creator, wggb, guild_staff, developer, registry_manager
+):
+    from accounts.models import Mandate
+    from tests import factories
+
+    # A registry manager who is also her guild's staff files for her; a colleague approves.
+    factories.StaffAppointmentFactory(user=registry_manager, guild=wggb)
+    Mandate.objects.create(creator=creator, guild=wggb)
+    notice = _own_request_notice(creator, guild_staff, developer, filed_by=registry_manager)
+    client.force_login(registry_manager)
+
+    assert _record(client, notice).status_code == 404
+    assert not NoticeAnswer.objects.exists()
+
+    # Anyone else who may, still does: her guild's staff who approved it.
+    client.force_login(guild_staff)
+    assert _record(client, notice).status_code == HTTPStatus.FOUND
+    assert NoticeAnswer.objects.get().user == guild_staff
