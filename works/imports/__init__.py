@@ -4,7 +4,7 @@ the worker in batches with a progress bar and a per-row error report. See docs/i
 Modules: ``csvfiles`` (what an upload may be, encodings, delimiters, the header, the
 template), ``rows`` (one row checked), ``jobs`` (a job's life: creation, lease, counters, end,
 sweep), ``csv_import`` and ``zip_import`` (the two engines) with ``zip_metadata`` (a ZIP's
-metadata CSV).
+metadata CSV) and ``zip_layout`` (a ZIP's structure, checked before anything is unpacked).
 """
 
 import logging

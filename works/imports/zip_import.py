@@ -3,17 +3,16 @@ pipeline as a single upload (type by content, the family's size limit, the stora
 ``check_name`` and ``check_structure``, SHA-256, then the image worker's thumbnail and
 perceptual hash), optionally described by a metadata CSV keyed by file name.
 
-Refused before anything is unpacked: more entries than ``WORKS_ZIP_MAX_ENTRIES`` (read from
-the end-of-archive record, before Python builds its list of entries), an oversized table of
-contents, and entries that share or overlap their data (each entry's span, from its local
-header through its compressed data, must stand alone and before the table of contents: zip
-bombs list the same bytes many times) — the whole archive; absolute paths, drive letters and
-``..`` (an entry);
-encrypted entries; archives inside the archive (by name or by content); entries whose declared
-size is over their family's limit or that are compressed more than 100 to 1. Declared sizes can
-lie, so each entry is unpacked in 1 MiB chunks into a temporary file and stopped as soon as it
-passes its limit. Directories and the litter of file managers (``__MACOSX/``, ``.DS_Store``,
-``Thumbs.db``, ``._*``) are skipped.
+Refused before anything is unpacked: more entries than ``WORKS_ZIP_MAX_ENTRIES`` (read from the
+end-of-archive record, before Python builds its list of entries), an oversized table of
+contents, and entries that share or overlap their data (each entry's span, from its local header
+through its compressed data, must stand alone and before the table of contents: zip bombs list
+the same bytes many times) — the whole archive (``zip_layout``); absolute paths, drive letters
+and ``..`` (an entry); encrypted entries; archives inside the archive (by name or by content);
+entries whose declared size is over their family's limit or that are compressed more than
+100 to 1. Declared sizes can lie, so each entry is unpacked in 1 MiB chunks into a temporary
+file and stopped as soon as it passes its limit. Directories and the litter of file managers
+(``__MACOSX/``, ``.DS_Store``, ``Thumbs.db``, ``._*``) are skipped.
 
 Each import has a budget of unpacked bytes (``Budget``): at most ``WORKS_ZIP_MAX_UNPACKED_BYTES``
 in all, and never more than the owner's remaining storage allowance plus the files the archive
@@ -30,7 +29,6 @@ metadata identifiers she already registered, matches that work instead of duplic
 import hashlib
 import os
 import re
-import struct
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -53,12 +51,12 @@ from .csvfiles import (
 )
 from .jobs import advance
 from .rows import Row, parse_row
+from .zip_layout import NOT_ZIP, check_directory, check_spans, too_many
 from .zip_metadata import Metadata, entry_path, read_metadata, report_column
 
 CHUNK = 1 << 20
 MAX_RATIO = 100  # unpacked / packed, for entries over RATIO_FROM bytes
 RATIO_FROM = 1 << 20
-DIRECTORY_BYTES_PER_ENTRY = 4096  # a generous table-of-contents record (name, extras)
 METADATA_NAME = "metadata.csv"
 JUNK_NAMES = {".ds_store", "thumbs.db", "desktop.ini"}
 ARCHIVE_EXTENSIONS = {
@@ -80,10 +78,6 @@ KIND_OF_FAMILY = {
     "text": Work.Kind.OTHER,
 }
 
-NOT_ZIP = (
-    "This file is not a ZIP archive we can read: it may be damaged or incomplete. Make the "
-    "archive again and import it."
-)
 OUTSIDE = (
     "Refused: this path points outside the archive (an absolute path, a drive letter or “..”)."
 )
@@ -100,11 +94,6 @@ BOMB = (
 )
 
 
-SHARED = (
-    "This archive is refused: some of its entries share or overlap their data, as zip bombs "
-    "built to unpack the same bytes again and again do. Make the archive again with an ordinary "
-    "ZIP tool and import it."
-)
 OVER_TOTAL = (
     "The import stopped at entry {number:,} ({path}): an import unpacks at most {total}, and "
     "this archive unpacks to more. {done} Split the archive and import the rest."
@@ -162,7 +151,7 @@ def _done(index: int) -> str:
 def run_zip(job: ImportJob, token: int) -> None:
     with default_storage.open(job.source.name, "rb") as binary:
         raw = getattr(binary, "file", binary)
-        _check_directory(raw)
+        check_directory(raw)
         try:
             archive = zipfile.ZipFile(raw)
         except (zipfile.BadZipFile, OSError, ValueError, EOFError):
@@ -171,8 +160,8 @@ def run_zip(job: ImportJob, token: int) -> None:
             infos = archive.infolist()
             limit = settings.WORKS_ZIP_MAX_ENTRIES
             if len(infos) > limit:
-                raise _too_many(len(infos), limit)
-            _check_spans(raw, infos, archive.start_dir)
+                raise too_many(len(infos), limit)
+            check_spans(raw, infos, archive.start_dir)
             metadata_info = _metadata_entry(infos)
             entries = [
                 (number, info)
@@ -201,69 +190,6 @@ def run_zip(job: ImportJob, token: int) -> None:
                 import_entry(
                     job, token, archive, number, info, metadata.rows.get(number), budget, index
                 )
-
-
-def _too_many(count: int, limit: int) -> ImportFileError:
-    return ImportFileError(
-        f"This archive has {count:,} entries: an import takes at most {limit:,}. Split it "
-        "into several archives and import each."
-    )
-
-
-def _check_directory(f) -> None:
-    """The entry count and table-of-contents size from the end-of-archive record (ZIP64 too),
-    checked before ``zipfile`` reads the table into memory."""
-    f.seek(0, os.SEEK_END)
-    size = f.tell()
-    span = min(size, 22 + 0xFFFF)
-    f.seek(size - span)
-    tail = f.read(span)
-    at = tail.rfind(b"PK\x05\x06")
-    if at < 0 or at + 22 > len(tail):
-        raise ImportFileError(NOT_ZIP)
-    entries, directory_size = struct.unpack_from("<HI", tail, at + 10)
-    if (entries == 0xFFFF or directory_size == 0xFFFFFFFF) and tail[at - 20 : at - 16] == (
-        b"PK\x06\x07"
-    ):
-        (offset,) = struct.unpack_from("<Q", tail, at - 20 + 8)
-        f.seek(offset)
-        record = f.read(56)
-        if record[:4] == b"PK\x06\x06" and len(record) == 56:
-            entries, directory_size = struct.unpack_from("<QQ", record, 32)
-    limit = settings.WORKS_ZIP_MAX_ENTRIES
-    if entries > limit:
-        raise _too_many(entries, limit)
-    if directory_size > max(limit, 1) * DIRECTORY_BYTES_PER_ENTRY:
-        raise ImportFileError(
-            "This archive's table of contents is too large to be read safely. Make the "
-            "archive again with shorter file names, or split it."
-        )
-    f.seek(0)
-
-
-def _check_spans(f, infos, directory_start: int) -> None:
-    """Each entry's span — its local header (whose own name and extra-field lengths count),
-    then its compressed data — must overlap no other entry's and end before the table of
-    contents; else the archive is refused whole. An entry without a local header is left to
-    ``zipfile``, which refuses to unpack it (damaged)."""
-    spans = []
-    for info in infos:
-        f.seek(info.header_offset)
-        header = f.read(30)
-        if len(header) < 30 or header[:4] != b"PK\x03\x04":
-            continue
-        name_length, extra_length = struct.unpack_from("<HH", header, 26)
-        start = info.header_offset
-        spans.append((start, start + 30 + name_length + extra_length + info.compress_size))
-    spans.sort()
-    end = 0
-    for start, stop in spans:
-        if start < end:
-            raise ImportFileError(SHARED)
-        end = stop
-    if end > directory_start:
-        raise ImportFileError(SHARED)
-    f.seek(0)
 
 
 # --- Entries -----------------------------------------------------------------------------------
