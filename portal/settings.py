@@ -276,6 +276,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = env_float("CELERY_BROKER_CONNECTION_TIMEOUT", 2.0)
+# Requests publish through accounts.broker.publish: about a second at most, then this process
+# skips the broker for BROKER_PUBLISH_PAUSE seconds (the sweeps deliver meanwhile).
+BROKER_PUBLISH_PAUSE = env_float("BROKER_PUBLISH_PAUSE", 30.0)
 # Enqueuing must never hang a web request while the broker is down: bounded publish retries.
 CELERY_TASK_PUBLISH_RETRY = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {

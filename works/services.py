@@ -21,7 +21,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts import mail
+from accounts import broker, mail
 from accounts.models import User
 from accounts.services import audit_record
 
@@ -334,10 +334,8 @@ def _attach_file(*, actor: User, work: Work, upload: UploadedFile, stored: Store
 def _enqueue_processing(file_id: int) -> None:
     from .tasks import work_file_process
 
-    try:
-        work_file_process.delay(file_id)
-    except Exception:  # broker down: the sweep queues it again later
-        logger.warning("Broker unreachable; work file %s left for the sweep", file_id)
+    # Bounded to about a second and never raises: if the broker is down the sweep queues it.
+    broker.publish(work_file_process, args=(file_id,))
 
 
 def work_file_attach(*, actor: User, work: Work, upload: UploadedFile) -> WorkFile:

@@ -22,6 +22,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
+from accounts import broker
 from accounts.models import User
 from accounts.services import audit_record
 
@@ -108,10 +109,8 @@ def job_create(*, owner: User, upload: UploadedFile, kind: str | None = None) ->
 def enqueue(job_id: int) -> None:
     from ..tasks import import_run
 
-    try:
-        import_run.delay(job_id)
-    except Exception:  # broker down: the sweep queues it again later
-        logger.warning("Broker unreachable; import job %s left for the sweep", job_id)
+    # Bounded to about a second and never raises: if the broker is down the sweep queues it.
+    broker.publish(import_run, args=(job_id,))
 
 
 # --- The lease ---------------------------------------------------------------------------------
