@@ -12,7 +12,8 @@ chain with nothing but a SHA-256 tool. Appending locks the chain's head row, so 
 once cannot fork it; the database lets the head move only to the entry just appended
 (``migrations/_triggers.py``), and once the change commits the new head is written outside the
 database too (``anchors.py``), so that a chain rewound by someone who switched the triggers off
-is still caught by ``verify_ledger``.
+is still caught by ``verify_ledger``. Consent writes take the same lock first (``lock``), before
+reading what they change.
 
 Names of people and works are kept *beside* the hashed text (``actor_label``, ``scope_label``):
 deleting an account blanks them and the chain still verifies.
@@ -43,11 +44,17 @@ def entry_hash(prev_hash: str, canonical: str) -> str:
     return hashlib.sha256(f"{prev_hash}\n{canonical}".encode()).hexdigest()
 
 
-def _chain_for(owner, *, lock: bool) -> LedgerChain:
+def lock(owner) -> LedgerChain:
+    """Lock ``owner``'s chain head for the rest of the transaction, creating it first if she has
+    none. Every consent write calls this *before* reading what is current, so that two changes
+    at once run one after the other: the second reads what the first wrote (a repeated change
+    then writes nothing, and every entry's "before" is the previous entry's "after").
+
+    Creating is race-safe: ``chain_id`` is unique, so of two first changes at once one inserts
+    the row and the other's insert waits for it, fails, and reads the row instead — then waits
+    for the lock."""
     chain, _ = LedgerChain.objects.get_or_create(chain_id=owner.ref, defaults={"owner": owner})
-    if lock:
-        chain = LedgerChain.objects.select_for_update().get(pk=chain.pk)
-    return chain
+    return LedgerChain.objects.select_for_update().get(pk=chain.pk)
 
 
 @transaction.atomic
@@ -66,7 +73,7 @@ def append(
     """Append one entry to ``owner``'s chain. ``actor`` is a user or None (the portal itself,
     e.g. the beat job recording a grant's period); staff acting under a mandate are the actor
     and the entry says on whose behalf."""
-    chain = _chain_for(owner, lock=True)
+    chain = lock(owner)
     at = at or timezone.now()
     seq = chain.length + 1
     payload = {

@@ -1,7 +1,13 @@
 """Every change to consent: defaults, per-work overrides, bulk apply, credit, licence grants,
 the start and end of a grant's period, and mandates. Each runs in one transaction, appends one
 consent-ledger entry in that transaction, and sends the creator a receipt carrying the entry's
-hash once it commits."""
+hash once it commits.
+
+Each change to a creator's consent first locks her ledger chain's head (``ledger.lock``) and
+only then reads what is current: changes at once to one creator run one after the other, so a
+repeated change writes nothing and every entry's "before" is what the previous one left. Locks
+are always taken in that order — her chain, then her preferences or grant — so two changes
+never wait on each other in a circle."""
 
 from collections.abc import Iterable
 from datetime import date
@@ -74,6 +80,7 @@ def defaults_set(*, actor: User, owner: User, choices: dict[str, str]):
     """Set the creator's default for some uses (a use left out keeps its default)."""
     _require_can_act(actor, owner)
     _check_choices(choices)
+    ledger.lock(owner)
     current = dict(
         Preference.objects.select_for_update()
         .filter(owner=owner, work__isnull=True)
@@ -108,6 +115,7 @@ def override_set(*, actor: User, work: Work, choices: dict[str, str | None]):
     owner = work.owner
     _require_can_act(actor, owner)
     _check_choices(choices)
+    ledger.lock(owner)
     current = dict(
         Preference.objects.select_for_update().filter(work=work).values_list("use", "choice")
     )
@@ -140,6 +148,7 @@ def bulk_apply(*, actor: User, owner: User, works: Iterable[Work], use: str, cho
     per-work overrides, one ledger entry listing the works. There are no kind-level rules."""
     _require_can_act(actor, owner)
     _check_choices({use: choice})
+    ledger.lock(owner)
     works = [w for w in works if w.owner_id == owner.pk]
     if not works:
         raise ValidationError("No works were selected.")
@@ -188,6 +197,7 @@ def bulk_apply(*, actor: User, owner: User, works: Iterable[Work], use: str, cho
 @transaction.atomic
 def credit_set(*, actor: User, owner: User, **fields):
     _require_can_act(actor, owner)
+    ledger.lock(owner)
     credit, _ = CreditPreference.objects.select_for_update().get_or_create(owner=owner)
     before = {name: getattr(credit, name) for name in CREDIT_FIELDS}
     for name, value in fields.items():
@@ -261,6 +271,7 @@ def grant_create(
         ends_on=ends_on,
     )
     grant.full_clean()
+    ledger.lock(owner)
     today = timezone.localdate()
     if grant.starts_on <= today:
         grant.start_recorded_at = timezone.now()  # in force now: this entry records its start
@@ -287,8 +298,10 @@ def grant_create(
 
 @transaction.atomic
 def grant_revoke(*, actor: User, grant: LicenceGrant) -> LicenceGrant:
+    owner = LicenceGrant.objects.select_related("owner").get(pk=grant.pk).owner
+    _require_can_act(actor, owner)
+    ledger.lock(owner)
     grant = LicenceGrant.objects.select_for_update().select_related("developer").get(pk=grant.pk)
-    _require_can_act(actor, grant.owner)
     if grant.revoked_at:
         return grant
     was_active = grant.is_active_on(timezone.localdate())
@@ -333,6 +346,10 @@ def grant_periods_record(*, today: date | None = None) -> int:
 @transaction.atomic
 def _record_period(grant_id: int, edge: str, today: date) -> int:
     field = f"{edge}_recorded_at"
+    found = LicenceGrant.objects.select_related("owner").filter(pk=grant_id).first()
+    if found is None:  # gone with her account since it was listed
+        return 0
+    ledger.lock(found.owner)
     grant = (
         LicenceGrant.objects.select_for_update()
         .select_related("developer", "owner")
