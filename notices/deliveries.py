@@ -30,6 +30,7 @@ outcome was written sends it again once the lease expires — with the same ``Me
 
 import logging
 import random
+import threading
 import time
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -39,14 +40,21 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connection, transaction
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db import (
+    DatabaseError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    connection,
+    transaction,
+)
+from django.db.models import F, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import audit_record
 
-from .models import Delivery, DeliveryAttempt, Suppression
+from .models import Delivery, DeliveryAttempt, NoticeAttachment, Suppression
 from .transports import TransportError, transport_for
 from .webhooks import endpoint_disable
 
@@ -202,8 +210,119 @@ class Outcome:
     error: TransportError | None = None
     suppressed_since: object = None  # the address was suppressed: not sent
     # Not tried, and not counted as an attempt: "unreachable" (the server was down for an
-    # earlier one of the batch: waits as long) or "time" (the lease was half gone: due now).
+    # earlier one of the batch: waits as long), "time" (the lease could no longer be trusted:
+    # due now) or "database" (the database failed us, not the recipient: due now).
     released: str = ""
+
+
+# Errors that mean the connection to the database broke (cut, restarted, timed out), or on
+# SQLite that it stayed locked: worth a new connection and another try.
+_RECONNECTABLE = (OperationalError, InterfaceError)
+
+
+def _db(fn, *, what: str):
+    """Run ``fn`` (database work, in autocommit), reconnecting and trying again while the
+    database is unreachable — for up to ``NOTICES_DB_RETRY_SECONDS``. A lost connection is
+    the portal's trouble, not the recipient's: it never counts as a failed attempt."""
+    deadline = time.monotonic() + settings.NOTICES_DB_RETRY_SECONDS
+    pause = 0.2
+    while True:
+        try:
+            return fn()
+        except _RECONNECTABLE as exc:
+            if connection.in_atomic_block or time.monotonic() + pause > deadline:
+                raise
+            logger.warning("Database error while %s; reconnecting: %s", what, exc)
+            try:
+                connection.close()
+            except Exception:  # already broken: a new connection is opened on next use
+                pass
+            time.sleep(pause)
+            pause = min(pause * 2, 5.0)
+
+
+class _LeaseKeeper:
+    """Renews the leases of the deliveries a worker still holds, every third of
+    ``NOTICES_LEASE_SECONDS``, from a thread of its own (with its own database connection).
+
+    So leases can be short: a worker killed mid-batch leaves what it held to the sweep within
+    one lease, while a worker that is alive never loses a lease to a slow server. A send only
+    starts while the last renewal is recent enough to cover it (``trusted``); a delivery whose
+    lease was taken over meanwhile is dropped from ``held`` and never sent by this worker.
+
+    Inside a transaction (tests that wrap everything in one) another connection could not see
+    the claimed rows: the keeper does not run, and the claim's own lease applies.
+    """
+
+    def __init__(self, tokens: dict[int, int]):
+        self.held = dict(tokens)  # id → token, until recorded
+        self.lost: set[int] = set()
+        self.renewed_at = time.monotonic()  # the claim itself
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = None
+        if not connection.in_atomic_block and settings.NOTICES_LEASE_SECONDS > 0:
+            self._thread = threading.Thread(target=self._run, name="lease-keeper", daemon=True)
+            self._thread.start()
+
+    def trusted(self) -> bool:
+        """Whether a new send may start: the lease, as last renewed, still has at least half of
+        its length to run."""
+        return time.monotonic() - self.renewed_at < settings.NOTICES_LEASE_SECONDS / 2
+
+    def done(self, pk: int) -> None:
+        with self._lock:
+            self.held.pop(pk, None)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=settings.NOTICES_LEASE_SECONDS)
+
+    def _run(self) -> None:
+        period = settings.NOTICES_LEASE_SECONDS / 3
+        try:
+            while not self._stop.wait(period):
+                with self._lock:
+                    pairs = list(self.held.items())
+                if not pairs:
+                    continue
+                started = time.monotonic()
+                try:
+                    renewed = _renew(pairs)
+                except DatabaseError as exc:
+                    logger.warning("Lease renewal failed; trying again: %s", exc)
+                    try:
+                        connection.close()
+                    except Exception:
+                        pass
+                    continue
+                with self._lock:
+                    for pk, _token in pairs:
+                        if pk not in renewed and pk in self.held:
+                            self.held.pop(pk)
+                            self.lost.add(pk)
+                self.renewed_at = started
+        finally:
+            connection.close()  # this thread's own connection
+
+
+def _renew(pairs: list[tuple[int, int]]) -> set[int]:
+    """Extend the leases of these (id, token) pairs that are still ours; returns their ids."""
+    table = connection.ops.quote_name(Delivery._meta.db_table)
+    marks = ", ".join(["(%s, %s)"] * len(pairs))
+    lease_until = timezone.now() + timedelta(seconds=settings.NOTICES_LEASE_SECONDS)
+    sql = (
+        f"UPDATE {table} SET lease_until = %s WHERE (id, attempts) IN (VALUES {marks}) "
+        "AND status = %s RETURNING id"
+    )
+    params = [connection.ops.adapt_datetimefield_value(lease_until)]
+    for pk, token in pairs:
+        params += [pk, token]
+    params.append(Status.SENDING.value)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {row[0] for row in cursor.fetchall()}
 
 
 def attempt(*, delivery_id: int) -> str | None:
@@ -213,9 +332,9 @@ def attempt(*, delivery_id: int) -> str | None:
 
 
 def attempt_many(*, delivery_ids) -> dict[int, str]:
-    """Claim, send and record deliveries, ``NOTICES_BATCH_SIZE`` at a time: one claim, one
-    load and one recording transaction per batch, each message sent outside any transaction.
-    Returns ``{id: status}`` for the deliveries that were ours."""
+    """Claim, send and record deliveries, ``NOTICES_BATCH_SIZE`` at a time: one claim and one
+    load per batch, each message sent outside any transaction and its outcome recorded as soon
+    as it is known. Returns ``{id: status}`` for the deliveries that were ours."""
     results: dict[int, str] = {}
     for chunk in _chunks(list(delivery_ids), settings.NOTICES_BATCH_SIZE):
         results.update(_attempt_batch(chunk))
@@ -224,10 +343,11 @@ def attempt_many(*, delivery_ids) -> dict[int, str]:
 
 def _load(tokens: dict[int, int]) -> list[Delivery]:
     active = Suppression.objects.active().filter(address=OuterRef("recipient"))
+    attachments = NoticeAttachment.objects.select_related("blob").order_by("pk")
     return list(
         Delivery.objects.filter(pk__in=list(tokens))
         .select_related("notice__developer", "notice__reminds")
-        .prefetch_related("notice__attachments")
+        .prefetch_related(Prefetch("notice__attachments", queryset=attachments))
         .annotate(suppressed_since=Subquery(active.values("created_at")[:1]))
         .order_by("pk")
     )
@@ -239,15 +359,18 @@ def _unexpected(exc: Exception) -> TransportError:
 
 def _send(outcome: Outcome) -> None:
     """Prepare and send one delivery, noting the outcome. Runs in autocommit: no transaction
-    is open while the network is used."""
+    is open while the network is used. A database failure while preparing is retried on a new
+    connection and, if it lasts, raised: it is ours, not the recipient's."""
     delivery = outcome.delivery
     transport = transport_for(delivery.channel)
     try:
-        prepared = transport.prepare(delivery)
+        prepared = _db(lambda: transport.prepare(delivery), what="preparing a message")
         outcome.started_at = timezone.now()
         transport.deliver(prepared, delivery.recipient)
     except TransportError as exc:
         outcome.error = exc
+    except DatabaseError:
+        raise
     except Exception as exc:  # a bug or an unexpected library error: retried like a 4xx
         logger.exception("Delivery %s: unexpected error", delivery.pk)
         outcome.error = _unexpected(exc)
@@ -263,34 +386,57 @@ def _server(delivery) -> str:
 
 
 def _attempt_batch(delivery_ids: list[int]) -> dict[int, str]:
-    """Claim a batch, send each delivery in turn, then record them all.
+    """Claim a batch, then send each delivery in turn and record its outcome at once.
 
-    No new send starts once half the lease is gone (the other half is the margin for the
-    send in progress, up to a few SMTP timeouts): the rest is released, due at once, so the
-    sweep never finds a lease expired under a worker that is still busy.
+    A worker killed at any point re-sends at most the one message it was sending (the server
+    may have taken it before the outcome was written); the rest of what it held comes back
+    with the sweep once its lease — short, and renewed only while the worker lives — expires.
     """
-    tokens = claim_many(delivery_ids)
+    tokens = _db(lambda: claim_many(delivery_ids), what="claiming deliveries")
     if not tokens:
         return {}
-    stop_at = time.monotonic() + settings.NOTICES_LEASE_SECONDS / 2
-    outcomes: list[Outcome] = []
-    halted: set[str] = set()  # servers that stopped answering: their other deliveries wait too
-    for delivery in _load(tokens):
-        now = timezone.now()
-        outcome = Outcome(delivery, tokens[delivery.pk], now, now)
-        server = _server(delivery)
-        if delivery.suppressed_since is not None:  # suppressed since it was queued
-            outcome.suppressed_since = delivery.suppressed_since
-        elif server in halted:
-            outcome.released = "unreachable"
-        elif outcomes and time.monotonic() > stop_at:
-            outcome.released = "time"
-        else:
-            _send(outcome)
-            if outcome.error is not None and outcome.error.unreachable:
-                halted.add(server)
-        outcomes.append(outcome)
-    return _record(outcomes)
+    results: dict[int, str] = {}
+    retries: dict[float, list[int]] = {}
+    halted: dict[str, object] = {}  # servers that stopped answering → when to try them again
+    keeper = _LeaseKeeper(tokens)
+    try:
+        for delivery in _db(lambda: _load(tokens), what="loading deliveries"):
+            now = timezone.now()
+            outcome = Outcome(delivery, tokens[delivery.pk], now, now)
+            server = _server(delivery)
+            if delivery.pk in keeper.lost:  # another worker holds it now
+                continue
+            if delivery.suppressed_since is not None:  # suppressed since it was queued
+                outcome.suppressed_since = delivery.suppressed_since
+            elif server in halted:
+                outcome.released = "unreachable"
+            elif results and not keeper.trusted():
+                outcome.released = "time"
+            else:
+                try:
+                    _send(outcome)
+                except DatabaseError:
+                    logger.exception("Delivery %s: the database failed; handed back", delivery.pk)
+                    outcome.released = "database"
+            status, countdown, due = _db(
+                lambda outcome=outcome, halted=halted, server=server: _record_one(
+                    outcome, due_if_released=halted.get(server)
+                ),
+                what="recording an outcome",
+            )
+            keeper.done(delivery.pk)
+            if status is None:
+                continue
+            results[delivery.pk] = status
+            if outcome.error is not None and outcome.error.unreachable and due is not None:
+                halted[server] = due
+            if countdown is not None:
+                retries.setdefault(countdown, []).append(delivery.pk)
+    finally:
+        keeper.stop()
+    for countdown, ids in retries.items():
+        publish(ids, countdown=countdown or None, from_request=False)
+    return results
 
 
 def _fields(outcome: Outcome, now) -> tuple[dict, tuple, float | None]:
@@ -301,8 +447,8 @@ def _fields(outcome: Outcome, now) -> tuple[dict, tuple, float | None]:
         message = f"On the suppression list since {outcome.suppressed_since:%Y-%m-%d}."
         fields = {"status": Status.SUPPRESSED, "last_error": message}
         return fields, (Result.PERMANENT, message, None), None
-    if error is None:
-        fields = {"status": Status.DELIVERED, "delivered_at": now, "last_error": ""}
+    if error is None:  # delivered when the server took it, not when this was written
+        fields = {"status": Status.DELIVERED, "delivered_at": outcome.finished_at, "last_error": ""}
         return fields, (Result.DELIVERED, "", None), None
     row = (Result.PERMANENT if error.permanent else Result.TEMPORARY, error.message, error.code)
     if error.permanent:
@@ -330,89 +476,62 @@ def _ours(outcome: Outcome):
     )
 
 
-def _mark_delivered(outcomes: list[Outcome], now) -> None:
-    """One UPDATE for every delivery of the batch that went through and is still ours:
-    ``(id, attempts) IN (VALUES …)``, row values that PostgreSQL and SQLite both take."""
-    table = connection.ops.quote_name(Delivery._meta.db_table)
-    pairs = ", ".join(["(%s, %s)"] * len(outcomes))
-    sql = (
-        f"UPDATE {table} SET status = %s, delivered_at = %s, lease_until = NULL, "
-        f"last_error = '' WHERE (id, attempts) IN (VALUES {pairs}) AND status IN (%s, %s)"
-    )
-    params = [Status.DELIVERED.value, connection.ops.adapt_datetimefield_value(now)]
-    for outcome in outcomes:
-        params += [outcome.delivery.pk, outcome.token]
-    params += [Status.QUEUED.value, Status.SENDING.value]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+def _record_one(outcome: Outcome, *, due_if_released=None):
+    """Write one outcome and end its lease, in one short transaction, as soon as it is known.
+    Returns ``(status, countdown, next_attempt_at)``; status is None when the lease was lost
+    to another worker (the attempt is still recorded; the newer attempt's outcome counts).
+
+    A delivery handed back untried is not an attempt: its claim is undone, due when the server
+    that failed earlier in the batch will be tried again (``due_if_released``) or at once."""
+    now = timezone.now()
+    pk = outcome.delivery.pk
+    if outcome.released:
+        due = due_if_released if outcome.released == "unreachable" and due_if_released else now
+        with transaction.atomic():
+            _ours(outcome).update(
+                status=Status.QUEUED,
+                lease_until=None,
+                attempts=F("attempts") - 1,
+                next_attempt_at=due,
+            )
+        return Status.QUEUED, (0 if outcome.released != "unreachable" else None), due
+    try:
+        fields, row, countdown = _fields(outcome, now)
+    except Exception:  # one odd outcome must not go unrecorded
+        logger.exception("Delivery %s: outcome not understood", pk)
+        message = f"Outcome not understood: {outcome.error or 'sent'}"
+        due = now + timedelta(seconds=backoff(outcome.token))
+        fields = {"status": Status.QUEUED, "next_attempt_at": due, "last_error": message}
+        row, countdown = (Result.TEMPORARY, message, None), None
+    result, error, code = row
+    with transaction.atomic():
+        ours = bool(_ours(outcome).update(lease_until=None, **fields))
+        if ours and outcome.error is not None and outcome.error.suppress:
+            _suppress(outcome.delivery, outcome.error)
+        if ours and outcome.error is not None and outcome.error.disable:
+            endpoint_disable(outcome.delivery, outcome.error.message)
+        DeliveryAttempt.objects.create(
+            delivery_id=pk,
+            started_at=outcome.started_at,
+            finished_at=outcome.finished_at,
+            result=result,
+            error=error[:2000],
+            code=code,
+        )
+    if not ours:
+        logger.warning("Delivery %s: lease lost before recording its attempt", pk)
+        return None, None, None
+    return fields["status"], countdown, fields.get("next_attempt_at")
 
 
 def _record(outcomes: list[Outcome]) -> dict[int, str]:
-    """Write every outcome of a batch and end its leases, in one short transaction. A worker
-    that lost a lease (another one claimed the delivery since) records its attempt but does
-    not overwrite the delivery: the newer attempt's outcome counts."""
-    now = timezone.now()
-    plans = []
-    released_until = now  # deliveries never tried wait as long as the one that found it down
+    """Record several outcomes (each in its own transaction). Returns ``{id: status}`` for
+    those still ours."""
+    results = {}
     for outcome in outcomes:
-        if outcome.released:
-            continue
-        try:
-            fields, row, countdown = _fields(outcome, now)
-        except Exception:  # one odd outcome must not leave the whole batch unrecorded
-            logger.exception("Delivery %s: outcome not understood", outcome.delivery.pk)
-            message = f"Outcome not understood: {outcome.error or 'sent'}"
-            due = now + timedelta(seconds=backoff(outcome.token))
-            fields = {"status": Status.QUEUED, "next_attempt_at": due, "last_error": message}
-            row, countdown = (Result.TEMPORARY, message, None), None
-        if outcome.error is not None and outcome.error.unreachable:
-            released_until = fields.get("next_attempt_at", now)
-        plans.append((outcome, fields, row, countdown))
-    results: dict[int, str] = {}
-    retries: dict[float, list[int]] = {}
-    with transaction.atomic():
-        delivered = [plan[0] for plan in plans if plan[1]["status"] == Status.DELIVERED]
-        if delivered:  # the usual case: one UPDATE for the whole batch
-            _mark_delivered(delivered, now)
-        for outcome, fields, _row, countdown in plans:
-            pk = outcome.delivery.pk
-            results[pk] = fields["status"]
-            if fields["status"] == Status.DELIVERED:
-                continue
-            if not _ours(outcome).update(lease_until=None, **fields):
-                logger.warning("Delivery %s: lease lost before recording its attempt", pk)
-                continue
-            if outcome.error is not None and outcome.error.suppress:
-                _suppress(outcome.delivery, outcome.error)
-            if outcome.error is not None and outcome.error.disable:
-                endpoint_disable(outcome.delivery, outcome.error.message)
-            if countdown is not None:
-                retries.setdefault(countdown, []).append(pk)
-        for outcome in outcomes:
-            if outcome.released:  # not an attempt: the claim is undone
-                due = released_until if outcome.released == "unreachable" else now
-                _ours(outcome).update(
-                    status=Status.QUEUED,
-                    lease_until=None,
-                    attempts=F("attempts") - 1,
-                    next_attempt_at=due,
-                )
-                results[outcome.delivery.pk] = Status.QUEUED
-                if outcome.released == "time":
-                    retries.setdefault(0, []).append(outcome.delivery.pk)
-        DeliveryAttempt.objects.bulk_create(
-            DeliveryAttempt(
-                delivery_id=outcome.delivery.pk,
-                started_at=outcome.started_at,
-                finished_at=outcome.finished_at,
-                result=result,
-                error=error[:2000],
-                code=code,
-            )
-            for outcome, _fields_, (result, error, code), _countdown in plans
-        )
-    for countdown, ids in retries.items():
-        publish(ids, countdown=countdown or None, from_request=False)
+        status, _countdown, _due = _record_one(outcome)
+        if status is not None:
+            results[outcome.delivery.pk] = status
     return results
 
 

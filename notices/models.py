@@ -164,6 +164,13 @@ class Notice(models.Model):
     def __str__(self):
         return f"{self.subject} → {self.developer}"
 
+    def attachment_list(self) -> list["NoticeAttachment"]:
+        """The attachments with their stored content: the prefetched ones when the engine
+        loaded a batch (one query for all), else one query for this notice."""
+        if "attachments" in getattr(self, "_prefetched_objects_cache", {}):
+            return list(self.attachments.all())
+        return list(self.attachments.select_related("blob"))
+
     @property
     def is_overdue(self) -> bool:
         return self.overdue_at is not None and self.answered_at is None

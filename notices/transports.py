@@ -191,7 +191,7 @@ class EmailTransport(Transport):
         message.attach_alternative(
             render_to_string("notices/email/letter.html", context), "text/html"
         )
-        for attachment in notice.attachments.select_related("blob"):
+        for attachment in notice.attachment_list():
             message.attach(attachment.filename, bytes(attachment.content), attachment.content_type)
         return message
 

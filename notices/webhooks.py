@@ -374,9 +374,7 @@ class WebhookTransport(Transport):
                 "developer": notice.developer.slug,
                 "answer_url": answer_link,
                 "answers_api_url": answers_api_url,
-                "attachments": [
-                    self._attachment(notice, a) for a in notice.attachments.select_related("blob")
-                ],
+                "attachments": [self._attachment(notice, a) for a in notice.attachment_list()],
             },
         }
 
@@ -454,11 +452,15 @@ class WebhookTransport(Transport):
             if not 200 <= status < 300:
                 conn.deadline_sock.start_body()
                 body = _body_start(response)
+        # A receiver that hangs, refuses connections or fails TLS would do the same to every
+        # other delivery to it just now: "unreachable" holds the batch's others for that host.
         except TimeoutError as exc:
-            raise TransportError(f"Timed out talking to {host}: {exc}") from exc
+            raise TransportError(f"Timed out talking to {host}: {exc}", unreachable=True) from exc
         except ssl.SSLError as exc:
-            raise TransportError(f"TLS error with {host}: {exc}") from exc
-        except (OSError, http.client.HTTPException) as exc:
+            raise TransportError(f"TLS error with {host}: {exc}", unreachable=True) from exc
+        except OSError as exc:
+            raise TransportError(f"{type(exc).__name__}: {exc}", unreachable=True) from exc
+        except http.client.HTTPException as exc:
             raise TransportError(f"{type(exc).__name__}: {exc}") from exc
         finally:
             conn.release()
@@ -466,8 +468,9 @@ class WebhookTransport(Transport):
 
 
 def endpoint_disable(delivery: Delivery, reason: str) -> None:
-    """The endpoint answered 410 Gone: stop sending to it and tell the organisation's
-    confirmed contacts. Runs inside the recording transaction."""
+    """The endpoint answered 410 Gone: stop sending to it at once (the batch's other deliveries
+    to it then fail when prepared) and tell the organisation's confirmed contacts. Runs inside
+    the transaction that records the 410."""
     from accounts import mail
 
     from .models import DeveloperContact

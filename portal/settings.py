@@ -304,7 +304,7 @@ CELERY_BEAT_SCHEDULE = {
     # Notices: re-queue due and expired-lease deliveries; reminders and overdue notices.
     "notices-deliveries-sweep": {
         "task": "notices.tasks.deliveries_sweep",
-        "schedule": env_float("NOTICES_SWEEP_PERIOD", 60.0),
+        "schedule": env_float("NOTICES_SWEEP_PERIOD", 30.0),
     },
     # Consent digests to AI developers (daily/weekly per organisation; each period once).
     "consent-digests": {
@@ -392,8 +392,12 @@ NOTICES_MESSAGE_ID_DOMAIN = env(
     "NOTICES_MESSAGE_ID_DOMAIN", urlsplit(SITE_URL).hostname or "portal.invalid"
 )
 NOTICES_SMTP_TIMEOUT = env_float("NOTICES_SMTP_TIMEOUT", 30.0)  # per SMTP command
-# A worker's claim on a batch; it starts no send after half of it. Keep ≥ 8 × the SMTP timeout.
-NOTICES_LEASE_SECONDS = env_float("NOTICES_LEASE_SECONDS", 300.0)
+# A worker's claim on what it holds, renewed every third of it while the worker lives (a killed
+# worker's deliveries come back with the sweep once it runs out); no send starts on a lease not
+# renewed for half of it.
+NOTICES_LEASE_SECONDS = env_float("NOTICES_LEASE_SECONDS", 30.0)
+# How long a worker reconnects to a database that dropped it before giving a batch up.
+NOTICES_DB_RETRY_SECONDS = env_float("NOTICES_DB_RETRY_SECONDS", 10.0)
 NOTICES_RETRY_BASE = env_float("NOTICES_RETRY_BASE", 60.0)  # first back-off, doubled each time
 NOTICES_RETRY_MAX_DELAY = env_float("NOTICES_RETRY_MAX_DELAY", 6 * 3600.0)  # back-off cap
 NOTICES_RETRY_JITTER = env_float("NOTICES_RETRY_JITTER", 0.2)  # ± this fraction of the delay
@@ -401,13 +405,13 @@ NOTICES_RETRY_LIMIT = env_float("NOTICES_RETRY_LIMIT", 3 * 24 * 3600.0)  # then 
 # A retry due this soon is also published with a countdown (the sweep stays the guarantee);
 # longer back-offs live only in the database. Keep it far below CELERY_VISIBILITY_TIMEOUT.
 NOTICES_RETRY_COUNTDOWN_MAX = env_float("NOTICES_RETRY_COUNTDOWN_MAX", 60.0)
-NOTICES_SWEEP_PERIOD = env_float("NOTICES_SWEEP_PERIOD", 60.0)  # beat (see CELERY_BEAT_SCHEDULE)
+NOTICES_SWEEP_PERIOD = env_float("NOTICES_SWEEP_PERIOD", 30.0)  # beat (see CELERY_BEAT_SCHEDULE)
 NOTICES_SWEEP_BATCH = env_int("NOTICES_SWEEP_BATCH", 1000)  # deliveries re-queued per sweep
 # Deliveries per broker message and per claim: one claim, one load, one recording transaction.
 NOTICES_BATCH_SIZE = env_int("NOTICES_BATCH_SIZE", 100)
 # The sweep re-queues a queued delivery only once it has been due this long (its first
 # message is probably still on its way); must not exceed NOTICES_LEASE_SECONDS.
-NOTICES_SWEEP_GRACE = env_float("NOTICES_SWEEP_GRACE", 30.0)
+NOTICES_SWEEP_GRACE = env_float("NOTICES_SWEEP_GRACE", 20.0)
 # After a failed publish, requests stop trying the broker for this long (the sweep catches up).
 NOTICES_ENQUEUE_PAUSE = env_float("NOTICES_ENQUEUE_PAUSE", 30.0)
 # Reminders, in seconds before the answer is due (0 = at the deadline).

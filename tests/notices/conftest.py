@@ -88,3 +88,27 @@ def smtp(settings, smtp_server):
     settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
     yield smtp_server
     EmailTransport()._drop_connection()
+
+
+@pytest.fixture
+def receiver(settings):
+    """A real webhook receiver on loopback that verifies every request's signature."""
+    from tests.notices.test_webhooks import Receiver
+
+    settings.NOTICES_WEBHOOK_ALLOW_LOOPBACK = True
+    server = Receiver(strict=True)
+    yield server
+    server.close()
+    assert server.unverified == [], "the receiver got requests that do not verify"
+
+
+@pytest.fixture
+def endpoint(receiver, registry_manager, developer):
+    """``developer``'s webhook endpoint at ``receiver``, which knows its secret."""
+    from notices.services.webhooks import webhook_endpoint_set
+
+    endpoint, secret = webhook_endpoint_set(
+        actor=registry_manager, developer=developer, url=receiver.url()
+    )
+    endpoint.clear_secret = receiver.secret = secret
+    return endpoint

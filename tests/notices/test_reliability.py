@@ -69,13 +69,13 @@ class Engine:
         for name, value in TIMINGS.items():
             setattr(settings, name, value)
 
-    def start_worker(self, **env) -> WorkerProcess:
+    def start_worker(self, timings: dict | None = None, **env) -> WorkerProcess:
         worker = WorkerProcess(
             {**self.broker_env, **env},
             extra_env={
                 "EMAIL_HOST": "127.0.0.1",
                 "EMAIL_PORT": str(self.smtp.port),
-                **{name: str(value) for name, value in TIMINGS.items()},
+                **{name: str(value) for name, value in {**TIMINGS, **(timings or {})}.items()},
             },
             log_path=self.tmp_path / f"worker-{len(self.workers)}.log",
         )

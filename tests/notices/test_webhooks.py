@@ -130,24 +130,6 @@ class Receiver:
         self.server.server_close()
 
 
-@pytest.fixture
-def receiver(settings):
-    settings.NOTICES_WEBHOOK_ALLOW_LOOPBACK = True
-    server = Receiver(strict=True)
-    yield server
-    server.close()
-    assert server.unverified == [], "the receiver got requests that do not verify"
-
-
-@pytest.fixture
-def endpoint(receiver, registry_manager, developer):
-    endpoint, secret = webhook_endpoint_set(
-        actor=registry_manager, developer=developer, url=receiver.url()
-    )
-    endpoint.clear_secret = receiver.secret = secret
-    return endpoint
-
-
 def _webhook_delivery(notice) -> Delivery:
     return notice.deliveries.get(channel=Delivery.Channel.WEBHOOK)
 
