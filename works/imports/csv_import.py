@@ -179,7 +179,12 @@ def plan_batch(owner, rows: list[Row]) -> Plan:
 
 
 def _existing_by_pair(owner, rows) -> dict[tuple[str, str], int]:
-    """(scheme, value) → the owner's earliest work with it, for every pair in ``rows``."""
+    """(scheme, value) → the owner's earliest work with it, for every pair in ``rows``.
+
+    Two queries, each through its own index, so that the cost follows the batch and not the
+    size of her catalogue: the works holding these identifiers (the ``(scheme, value)``
+    index; a handful of creators at most share one), then which of them are hers (primary
+    keys). Joined in one query, SQLite may walk all her works instead."""
     values: dict[str, set[str]] = defaultdict(set)
     for row in rows:
         for scheme, value in row.pairs:
@@ -189,18 +194,31 @@ def _existing_by_pair(owner, rows) -> dict[tuple[str, str], int]:
     condition = Q()
     for scheme, wanted in values.items():
         condition |= Q(scheme=scheme, value__in=sorted(wanted))
-    found: dict[tuple[str, str], int] = {}
-    for scheme, value, work_id in (
-        WorkIdentifier.objects.filter(condition, work__owner_id=owner.pk)
-        .order_by("work_id")
+    holders = list(
+        WorkIdentifier.objects.filter(condition)
+        .order_by()
         .values_list("scheme", "value", "work_id")
-    ):
-        found.setdefault((scheme, value), work_id)
+    )
+    ids = sorted({pk for _, _, pk in holders})
+    hers: set[int] = set()
+    for start in range(0, len(ids), 500):  # one query unless many creators share a value
+        hers.update(
+            Work.objects.filter(pk__in=ids[start : start + 500], owner_id=owner.pk)
+            .order_by()
+            .values_list("pk", flat=True)
+        )
+    found: dict[tuple[str, str], int] = {}
+    for scheme, value, work_id in holders:
+        if work_id in hers and work_id < found.get((scheme, value), work_id + 1):
+            found[(scheme, value)] = work_id
     return found
 
 
 def _existing_by_key(owner, rows) -> dict[tuple, int]:
-    """(title, kind, year) → the owner's earliest such work, for the rows without identifiers."""
+    """(title, kind, year) → the owner's earliest such work, for the rows without identifiers.
+
+    Through the ``(owner, title)`` index; unordered, as ``ORDER BY pk`` would lead SQLite to
+    walk all her works in primary-key order instead."""
     keys = {row.natural_key for row in rows if not row.pairs}
     if not keys:
         return {}
@@ -211,9 +229,10 @@ def _existing_by_key(owner, rows) -> dict[tuple, int]:
             title__in=sorted({key[0] for key in keys}),
             kind__in=sorted({key[1] for key in keys}),
         )
-        .order_by("pk")
+        .order_by()
         .values_list("title", "kind", "year", "pk")
     ):
-        if (title, kind, year) in keys:
-            found.setdefault((title, kind, year), pk)
+        key = (title, kind, year)
+        if key in keys and pk < found.get(key, pk + 1):
+            found[key] = pk
     return found
