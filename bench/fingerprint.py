@@ -6,6 +6,8 @@ first (6000 × 4000, photograph-like, quality 90); then one fresh Python process
 ``works.fingerprints`` and runs ``image_fingerprint`` three times, and another fresh process
 only imports it, to show how much of the peak the work itself adds.
 
+The smoke run (``BENCH_SMOKE=1``) makes a 600 × 400 picture instead.
+
 Run: ``.venv/bin/python -m bench.fingerprint``
 """
 
@@ -16,9 +18,12 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bench import sized
+
 ROOT = Path(__file__).resolve().parent.parent
 TIME_TARGET_S = 2.0
 MEMORY_TARGET_MB = 300
+WIDTH, HEIGHT = sized((6000, 4000), (600, 400))
 
 _CHILD = """
 import json, resource, sys, time
@@ -28,8 +33,9 @@ if sys.argv[1] == "make":  # extra full-frame grain: about 10 MB, like a camera'
     from PIL import Image
     from tests.works.files import make_jpeg, natural_image
 
-    picture = natural_image((6000, 4000), seed=2024)
-    grain = Image.frombytes("L", picture.size, random.Random(7).randbytes(6000 * 4000))
+    width, height = int(sys.argv[3]), int(sys.argv[4])
+    picture = natural_image((width, height), seed=2024)
+    grain = Image.frombytes("L", picture.size, random.Random(7).randbytes(width * height))
     picture = Image.blend(picture, Image.merge("RGB", (grain, grain, grain)), 0.2)
     make_jpeg(sys.argv[2], image=picture, quality=90)
     sys.exit()
@@ -59,9 +65,10 @@ def _child(*args: str) -> dict | None:
         env=env,
         capture_output=True,
         text=True,
-        check=True,
         timeout=300,
     )
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr[-3000:])
     return json.loads(done.stdout) if done.stdout.strip() else None
 
 
@@ -74,15 +81,15 @@ def run() -> list[dict]:
     its parent's size (Linux keeps the peak across fork and exec), so the picture is made in
     a child of its own rather than here."""
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "24mp.jpg"
-        _child("make", str(path))
+        path = Path(folder) / "picture.jpg"
+        _child("make", str(path), str(WIDTH), str(HEIGHT))
         size_mb = path.stat().st_size / 1e6
         measured = _child("run", str(path))
         baseline = _child("import")
     peak_mb = measured["maxrss_kb"] / 1024
     baseline_mb = baseline["maxrss_kb"] / 1024
     return [
-        _row("input JPEG (6000 × 4000, q90)", round(size_mb, 1), "MB"),
+        _row(f"input JPEG ({WIDTH} × {HEIGHT}, q90)", round(size_mb, 1), "MB"),
         _row(
             "fingerprint + thumbnail, best of 3",
             round(measured["best"], 3),

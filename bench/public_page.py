@@ -19,6 +19,9 @@ same for both pages:
 * the same with the cache off (``PUBLIC_PAGE_CACHE=0``): every request renders the page — for
   comparison, without a target.
 
+The smoke run (``BENCH_SMOKE=1``) seeds 20 works and loads each page for 1 s, once, from one
+gunicorn worker.
+
 Run: ``.venv/bin/python -m bench public_page`` (needs ``wrk``: ``apt-get install wrk``; without
 it the benchmark says so and is skipped).
 """
@@ -34,15 +37,19 @@ import time
 import urllib.request
 from pathlib import Path
 
+from bench import sized
+
 ROOT = Path(__file__).resolve().parent.parent
 RATIO_TARGET = 0.6
-DURATION_S = 10
-ROUNDS = 2
-WORKERS = 4
+DURATION_S = sized(10, 1)
+ROUNDS = sized(2, 1)
+WARM_UP_S = sized(2, 1)
+N_WORKS = sized(1000, 20)
+WORKERS = sized(4, 1)
 CONNECTIONS = 16
 
 _SEED = r"""
-import datetime
+import datetime, sys
 import django
 django.setup()
 from django.core.management import call_command
@@ -59,7 +66,8 @@ CreatorProfile.objects.create(user=user, display_name="Alice Author", credit_nam
 CreditPreference.objects.create(owner=user, credit_line="© Alice Author",
                                 licensing_contact="licensing@alice.example")
 works = Work.objects.bulk_create(
-    Work(owner=user, title=f"Work {i:04d}", kind="book", year=2000 + i % 25) for i in range(1000)
+    Work(owner=user, title=f"Work {i:04d}", kind="book", year=2000 + i % 25)
+    for i in range(int(sys.argv[1]))
 )
 Preference.objects.bulk_create(
     Preference(owner=user, work=w, use=use, choice=("licence", "deny", "allow")[(w.pk + j) % 3])
@@ -71,7 +79,7 @@ Preference.objects.bulk_create(
 labs = AIDeveloper.objects.create(name="Example AI Labs", slug="example-ai-labs")
 LicenceGrant.objects.create(owner=user, developer=labs, all_works=True, uses=["train-ai"],
                             licence_ref="LIC-1", starts_on=datetime.date(2020, 1, 1))
-print(works[500].public_id)
+print(works[len(works) // 2].public_id)
 """
 
 # What PostgreSQL's autovacuum does by itself: table statistics for the query planner.
@@ -149,7 +157,7 @@ def _measure(env: dict, var: Path, public_id: str) -> dict[str, float]:
                 assert response.headers["Content-Usage"], "the public page lost its signals"
                 assert response.headers["Link"], "the public page lost its licence link"
             for url in urls.values():
-                _wrk(url, 2)  # warm-up: every worker has loaded templates and connections
+                _wrk(url, WARM_UP_S)  # warm-up: every worker has loaded templates and connections
             rps: dict[str, list[float]] = {"trivial": [], "public": []}
             for _ in range(ROUNDS):
                 for name, url in urls.items():
@@ -160,9 +168,13 @@ def _measure(env: dict, var: Path, public_id: str) -> dict[str, float]:
     return {name: sum(values) / len(values) for name, values in rps.items()}
 
 
-def _django(code: str, env: dict) -> str:
+def _django(code: str, env: dict, *args) -> str:
     result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+        [sys.executable, "-c", code, *map(str, args)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     if result.returncode != 0:
         raise RuntimeError(result.stderr[-3000:])
@@ -209,7 +221,7 @@ def run() -> list[dict]:
             "REDIS_URL": "",
             "LOG_LEVEL": "WARNING",
         }
-        public_id = _django(_SEED, env).strip().splitlines()[-1]
+        public_id = _django(_SEED, env, N_WORKS).strip().splitlines()[-1]
         static = subprocess.run(
             [sys.executable, "manage.py", "collectstatic", "--no-input", "-v", "0"],
             cwd=ROOT,

@@ -7,13 +7,18 @@ creator exactly 50 works and another 10,000 (each with identifiers; one in five 
 file record), then renders the first page for each, alternating, through Django's full request
 stack (middleware, session, templates), and compares the medians.
 
+The smoke run (``BENCH_SMOKE=1``) compares 50 works with 120, rendering each page twice.
+
 Run: ``.venv/bin/python -m bench works_list``
 """
+
+from bench import sized
 
 from ._child import run_django
 
 RATIO_TARGET = 1.5
-ROUNDS = 150
+ROUNDS = sized(150, 2)
+LARGE = sized(10_000, 120)  # works of the second creator (the first has a full page, 50)
 
 _CHILD = r"""
 import json, statistics, sys, time
@@ -45,14 +50,14 @@ def make(email, n):
     )
     return user
 
-small, large = make("small.example", 50), make("large.example", 10_000)
+small, large = make("small.example", 50), make("large.example", int(sys.argv[2]))
 clients = {}
-for name, user in (("50", small), ("10000", large)):
+for name, user in (("50", small), ("large", large)):
     client = Client()
     client.force_login(user)
     assert client.get("/works/").status_code == 200  # warm up
     clients[name] = client
-times = {"50": [], "10000": []}
+times = {"50": [], "large": []}
 for _ in range(int(sys.argv[1])):
     for name, client in clients.items():
         started = time.perf_counter()
@@ -65,8 +70,8 @@ print(json.dumps({name: statistics.median(values) for name, values in times.item
 
 
 def run() -> list[dict]:
-    medians = run_django(_CHILD, ROUNDS)
-    ratio = medians["10000"] / medians["50"]
+    medians = run_django(_CHILD, ROUNDS, LARGE)
+    ratio = medians["large"] / medians["50"]
     return [
         {
             "name": "page of 50, creator with 50 works (median)",
@@ -76,14 +81,14 @@ def run() -> list[dict]:
             "ok": True,
         },
         {
-            "name": "page of 50, creator with 10,000 works (median)",
-            "value": medians["10000"] * 1000,
+            "name": f"page of 50, creator with {LARGE:,} works (median)",
+            "value": medians["large"] * 1000,
             "unit": "ms",
             "target": None,
             "ok": True,
         },
         {
-            "name": "ratio 10,000 / 50",
+            "name": f"ratio {LARGE:,} / 50",
             "value": ratio,
             "unit": "×",
             "target": f"≤ {RATIO_TARGET}",

@@ -6,18 +6,19 @@ queue (one message per image, as a single upload does), so that several workers 
 this shows what each part costs. Same method as ``bench.csv_import``: a scratch ``VAR_DIR``
 migrated by ``manage.py migrate`` and a fresh process calling the engine synchronously.
 
+The smoke run (``BENCH_SMOKE=1``) imports 3 photographs.
+
 Run: ``.venv/bin/python -m bench.zip_import``
 """
 
 import json
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-from bench.csv_import import ROOT, _python, _row, _scratch_env, print_table
+from bench import sized
+from bench.csv_import import _python, _row, _scratch_env, migrate, print_table
 
-IMAGES = 200
+IMAGES = sized(200, 3)
 
 _MAKE = r"""
 import sys, zipfile
@@ -74,14 +75,7 @@ def run() -> list[dict]:
         var = folder / "var"
         var.mkdir()
         env = _scratch_env(var)
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-            timeout=600,
-        )
+        migrate(var)
         size_mb = archive.stat().st_size / 1e6
         result = json.loads(_python(_RUN, str(archive), env=env).strip().splitlines()[-1])
     if result["status"] != "done" or result["created"] != IMAGES:
