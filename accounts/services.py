@@ -334,4 +334,4 @@ def account_delete(*, actor: User, user: User) -> None:
         for storage, name in files:
             storage.delete(str(name))
 
-    transaction.on_commit(delete_files)
+    transaction.on_commit(delete_files, robust=True)

@@ -103,7 +103,8 @@ def append(
     LedgerChain.objects.filter(pk=chain.pk).update(length=seq, head_hash=digest)
     # The head leaves the database once the change is committed (before its receipt is queued).
     transaction.on_commit(
-        partial(anchors.record, chain=str(chain.chain_id), length=seq, head_hash=digest)
+        partial(anchors.record, chain=str(chain.chain_id), length=seq, head_hash=digest),
+        robust=True,  # a log that cannot be written must not turn the saved change into an error
     )
     return entry
 

@@ -294,7 +294,7 @@ def evidence_remove(*, actor: User, evidence: RemovalEvidence) -> None:
         raise ValidationError("Evidence can be removed only from a draft or a request sent back.")
     path = evidence.file.name
     evidence.delete()
-    transaction.on_commit(lambda: evidence.file.storage.delete(path))
+    transaction.on_commit(lambda: evidence.file.storage.delete(path), robust=True)
 
 
 # --- Her steps ----------------------------------------------------------------------------------

@@ -327,7 +327,7 @@ def _attach_file(*, actor: User, work: Work, upload: UploadedFile, stored: Store
     stored.names.append(work_file.original.name)
     work_file.save()
     if is_image:
-        transaction.on_commit(lambda: _enqueue_processing(work_file.pk))
+        transaction.on_commit(lambda: _enqueue_processing(work_file.pk), robust=True)
     return work_file
 
 
@@ -382,7 +382,7 @@ def _discard_stored(work_file: WorkFile) -> None:
         for name in names:
             storage.delete(name)
 
-    transaction.on_commit(delete)
+    transaction.on_commit(delete, robust=True)
 
 
 def work_file_process(*, file_id: int) -> WorkFile | None:

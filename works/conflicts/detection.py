@@ -306,7 +306,8 @@ def _announce(conflicts: list[Conflict], facts: dict[int, _Facts]) -> None:
             transaction.on_commit(
                 lambda owner_id=owner_id, items=owner_items: _email_found(
                     owner_id, users[owner_id], items
-                )
+                ),
+                robust=True,
             )
 
 

@@ -102,7 +102,7 @@ def job_create(*, owner: User, upload: UploadedFile, kind: str | None = None) ->
         job.source.save(f"{uuid.uuid4().hex}.{actual}", upload, save=False)
         stored.names.append(job.source.name)
         job.save()
-        transaction.on_commit(lambda: enqueue(job.pk))
+        transaction.on_commit(lambda: enqueue(job.pk), robust=True)
     return job
 
 
@@ -188,7 +188,7 @@ def finish(job: ImportJob, token: int, *, error: str = "") -> bool:
             },
         )
         if source:
-            transaction.on_commit(lambda: default_storage.delete(source))
+            transaction.on_commit(lambda: default_storage.delete(source), robust=True)
     return True
 
 
