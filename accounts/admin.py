@@ -20,7 +20,7 @@ from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.shortcuts import redirect
 
-from .models import User
+from .models import OutboundEmail, User
 
 admin.site.login = secure_admin_login(admin.site.login)
 
@@ -81,3 +81,25 @@ class ReadOnlyAuthenticatorAdmin(ReadOnlyAdmin, AuthenticatorAdmin):
 
 
 admin.site.unregister(Group)
+
+
+@admin.register(OutboundEmail)
+class OutboundEmailAdmin(ReadOnlyAdmin):
+    """Emails to people, for operators: what is waiting, what failed and why. Without their
+    body, which may hold someone's sign-in or password-reset link."""
+
+    list_display = ["to", "subject", "status", "attempts", "created_at", "sent_at", "last_error"]
+    list_filter = ["status"]
+    search_fields = ["to", "subject", "message_id"]
+    fields = [
+        "to",
+        "subject",
+        "message_id",
+        "status",
+        "attempts",
+        "created_at",
+        "next_attempt_at",
+        "lease_until",
+        "sent_at",
+        "last_error",
+    ]

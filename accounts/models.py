@@ -275,3 +275,35 @@ class Mandate(models.Model):
 
     def __str__(self):
         return f"{self.creator} → {self.guild}"
+
+
+class OutboundEmail(models.Model):
+    """One email to a person (account, creator or staff), kept until it is sent: written in
+    the transaction of the change it tells of, claimed and sent by a worker, retried from here
+    (see ``accounts.mail``). ``message_id`` is set when it is queued, so every copy a retry
+    sends is recognisably the same message."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    message_id = models.CharField(max_length=255, unique=True)
+    to = models.TextField()  # the recipients, comma-separated (for operators; sent from payload)
+    subject = models.CharField(max_length=300)
+    payload = models.JSONField()  # the message (emptied once sent: it may hold sign-in links)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    lease_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="outbound_email_due")]
+
+    def __str__(self):
+        return f"{self.subject} → {self.to} ({self.status})"

@@ -247,6 +247,17 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
+# Emails to people are rows first (accounts.mail, docs/operations.md): a worker's claim on one
+# (keep ≥ 4 × EMAIL_TIMEOUT), the retry back-off (doubled each time, capped), how long retries
+# go on before it is "failed", the sweep's grace for a just-queued one, the ids per broker
+# message, and how long sent and failed ones are kept.
+EMAIL_OUTBOX_LEASE_SECONDS = env_float("EMAIL_OUTBOX_LEASE_SECONDS", 120.0)
+EMAIL_OUTBOX_RETRY_BASE = env_float("EMAIL_OUTBOX_RETRY_BASE", 60.0)
+EMAIL_OUTBOX_RETRY_MAX_DELAY = env_float("EMAIL_OUTBOX_RETRY_MAX_DELAY", 3600.0)
+EMAIL_OUTBOX_RETRY_LIMIT = env_float("EMAIL_OUTBOX_RETRY_LIMIT", 2 * 24 * 3600.0)
+EMAIL_OUTBOX_SWEEP_GRACE = env_float("EMAIL_OUTBOX_SWEEP_GRACE", 30.0)
+EMAIL_OUTBOX_BATCH_SIZE = env_int("EMAIL_OUTBOX_BATCH_SIZE", 50)
+EMAIL_OUTBOX_KEEP_DAYS = env_int("EMAIL_OUTBOX_KEEP_DAYS", 30)
 
 # --- Celery -------------------------------------------------------------------------------------
 # Embedded default: kombu's filesystem transport (a folder is the queue). The broker only wakes
@@ -294,6 +305,11 @@ HEARTBEAT_PERIOD = env_float("HEARTBEAT_PERIOD", 60.0)
 HEARTBEAT_MAX_AGE = env_float("HEARTBEAT_MAX_AGE", 180.0)
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "portal.tasks.heartbeat", "schedule": HEARTBEAT_PERIOD},
+    # Emails to people: due and expired-lease ones back to the queue; old ones pruned.
+    "accounts-emails-sweep": {
+        "task": "accounts.tasks.emails_sweep",
+        "schedule": env_float("EMAIL_OUTBOX_SWEEP_PERIOD", 60.0),
+    },
     "works-files-sweep": {
         "task": "works.tasks.work_files_sweep",
         "schedule": env_float("WORKS_SWEEP_PERIOD", 120.0),
