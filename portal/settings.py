@@ -168,14 +168,20 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache: shared by every process (allauth's rate limits and the worker heartbeat live here)
+# Redis fails open (accounts/cache.py): down or hung, it costs one request at most
+# CACHE_SOCKET_TIMEOUT, then it is skipped for CACHE_FAIL_OPEN_PAUSE seconds, limits off.
 REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "accounts.cache.FailOpenRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", "portal"),
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+            "OPTIONS": {
+                "socket_connect_timeout": env_float("CACHE_SOCKET_TIMEOUT", 0.5),
+                "socket_timeout": env_float("CACHE_SOCKET_TIMEOUT", 0.5),
+                "fail_open_pause": env_float("CACHE_FAIL_OPEN_PAUSE", 10.0),
+            },
         }
     }
 else:
@@ -286,6 +292,10 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker that lost the broker reconnects for as long as it takes (Celery's default gives up
+# after 100 tries, about 45 minutes, and the worker exits).
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_BROKER_CONNECTION_TIMEOUT = env_float("CELERY_BROKER_CONNECTION_TIMEOUT", 2.0)
 # Requests publish through accounts.broker.publish: about a second at most, then this process
 # skips the broker for BROKER_PUBLISH_PAUSE seconds (the sweeps deliver meanwhile).
@@ -303,6 +313,8 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 HEARTBEAT_PERIOD = env_float("HEARTBEAT_PERIOD", 60.0)
 HEARTBEAT_MAX_AGE = env_float("HEARTBEAT_MAX_AGE", 180.0)
+# /healthz runs its checks at once and reports any still running after this long as "timeout".
+HEALTHZ_TIMEOUT = env_float("HEALTHZ_TIMEOUT", 2.0)
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "portal.tasks.heartbeat", "schedule": HEARTBEAT_PERIOD},
     # Emails to people: due and expired-lease ones back to the queue; old ones pruned.
