@@ -1,19 +1,56 @@
 #!/usr/bin/env bash
-# Starts gunicorn, a Celery worker and Celery beat side by side; Ctrl-C (or any one of them
-# exiting) stops all three.
+# Starts gunicorn, a Celery worker and Celery beat side by side. Ctrl-C, SIGTERM (to this script
+# or to its whole process group, as a process manager sends it) or any one of them exiting stops
+# all three: each gets SIGTERM, and whatever still runs STOP_GRACE seconds later (default 10) is
+# killed with SIGKILL, its child processes too. A second Ctrl-C kills at once.
 set -euo pipefail
 host=${1:-127.0.0.1}
 port=${2:-8000}
 cd "$(dirname "$0")/.."
 bin=.venv/bin
-mkdir -p var/log
+var=${VAR_DIR:-var}
+grace=${STOP_GRACE:-10}
+mkdir -p "$var/log"
 
 pids=()
+
+running() {  # those of the given processes that still run (a zombie has ended)
+    local pid state
+    for pid in "$@"; do
+        state=$(ps -o stat= -p "$pid" 2>/dev/null || true)
+        [[ -n $state && $state != Z* ]] && echo "$pid"
+    done
+    return 0
+}
+
+family() {  # the given processes and all their descendants
+    local pid
+    for pid in "$@"; do
+        echo "$pid"
+        # shellcheck disable=SC2046
+        family $(ps -o pid= --ppid "$pid" 2>/dev/null || true)
+    done
+}
+
 stop() {
-    trap - INT TERM EXIT
+    trap - EXIT
+    trap 'grace=0' INT TERM # asked again: no more waiting
     echo
     echo "Stopping web server, worker and beat…"
-    kill "${pids[@]}" 2>/dev/null || true
+    kill -TERM "${pids[@]}" 2>/dev/null || true
+    local left=() i
+    for ((i = 0; i < grace * 10; i++)); do
+        mapfile -t left < <(running "${pids[@]}")
+        ((${#left[@]})) || break
+        sleep 0.1
+    done
+    mapfile -t left < <(running "${pids[@]}")
+    if ((${#left[@]})); then
+        echo "Still running after ${grace} s, killed with SIGKILL:"
+        ps -o pid=,args= -p "$(IFS=,; echo "${left[*]}")" || true
+        # shellcheck disable=SC2046
+        kill -KILL $(family "${left[@]}") 2>/dev/null || true
+    fi
     wait 2>/dev/null || true
 }
 trap stop INT TERM EXIT
@@ -23,7 +60,7 @@ trap stop INT TERM EXIT
 pids+=($!)
 "$bin/celery" -A portal worker --loglevel INFO --concurrency "${CELERY_CONCURRENCY:-2}" &
 pids+=($!)
-"$bin/celery" -A portal beat --loglevel INFO --schedule var/celerybeat-schedule &
+"$bin/celery" -A portal beat --loglevel INFO --schedule "$var/celerybeat-schedule" &
 pids+=($!)
 
 cat <<MSG
@@ -37,7 +74,7 @@ cat <<MSG
     guild staff, Musicians' Union        staff.mu@demo.example
     superuser                            admin@demo.example
 
-  Emails are written to var/mail/. Press Ctrl-C to stop.
+  Emails are written to $var/mail/. Press Ctrl-C to stop.
 
 MSG
 # Whichever process ends first ends the others.
