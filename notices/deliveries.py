@@ -28,10 +28,12 @@ Delivery is at least once: a worker killed after the server took a message but b
 outcome was written sends it again once the lease expires — with the same ``Message-ID``.
 """
 
+import functools
 import logging
 import random
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -55,7 +57,7 @@ from accounts.models import User
 from accounts.services import audit_record
 
 from .models import Delivery, DeliveryAttempt, NoticeAttachment, Suppression
-from .transports import TransportError, transport_for
+from .transports import Transport, TransportError, transport_for
 from .webhooks import endpoint_disable
 
 logger = logging.getLogger(__name__)
@@ -137,7 +139,7 @@ def publishing_together():
     finally:
         _together.reset(token)
     if ids:
-        transaction.on_commit(lambda: publish(ids))
+        transaction.on_commit(lambda: publish(ids), robust=True)
 
 
 def publish_on_commit(delivery_ids) -> None:
@@ -150,7 +152,7 @@ def publish_on_commit(delivery_ids) -> None:
     if together is not None:
         together.extend(ids)
         return
-    transaction.on_commit(lambda: publish(ids))
+    transaction.on_commit(lambda: publish(ids), robust=True)
 
 
 # --- Back-off ------------------------------------------------------------------------------------
@@ -357,24 +359,82 @@ def _unexpected(exc: Exception) -> TransportError:
     return TransportError(f"Unexpected error: {type(exc).__name__}: {exc}")
 
 
-def _send(outcome: Outcome) -> None:
-    """Prepare and send one delivery, noting the outcome. Runs in autocommit: no transaction
-    is open while the network is used. A database failure while preparing is retried on a new
-    connection and, if it lasts, raised: it is ours, not the recipient's."""
-    delivery = outcome.delivery
-    transport = transport_for(delivery.channel)
-    try:
-        prepared = _db(lambda: transport.prepare(delivery), what="preparing a message")
+class _Sender:
+    """Prepares and sends a batch's messages: the network part (``Transport.deliver``) on one
+    sender thread per worker process (which keeps the SMTP connection), while this thread
+    prepares the next message — building and encoding a letter costs about as much as sending
+    it. No transaction is open while the network is used, and a message is sent only after
+    the outcome of the one before it was recorded."""
+
+    _pool: ThreadPoolExecutor | None = None
+
+    def __init__(self):
+        self._ready: dict[int, object] = {}  # delivery id → prepared message, or TransportError
+        if _Sender._pool is None:
+            _Sender._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="notice-send")
+
+    def _prepare(self, delivery: Delivery):
+        """The prepared message, or the ``TransportError`` that preparing it raised. A database
+        failure is retried on a new connection and, if it lasts, raised: it is ours, not the
+        recipient's."""
+        transport = transport_for(delivery.channel)
+        try:
+            return _db(lambda: transport.prepare(delivery), what="preparing a message")
+        except TransportError as exc:
+            return exc
+        except DatabaseError:
+            raise
+        except Exception as exc:  # a bug: retried like a 4xx
+            logger.exception("Delivery %s: unexpected error", delivery.pk)
+            return _unexpected(exc)
+
+    def prepare_ahead(self, delivery: Delivery | None) -> None:
+        if delivery is None or delivery.pk in self._ready:
+            return
+        try:
+            self._ready[delivery.pk] = self._prepare(delivery)
+        except DatabaseError:  # prepared again in its turn
+            pass
+
+    def prepared(self, delivery: Delivery):
+        """The delivery's prepared message (made ahead, or now), or the ``TransportError`` that
+        preparing it raised. Raises ``DatabaseError`` if the database stays unreachable."""
+        prepared = self._ready.pop(delivery.pk, None)
+        return prepared if prepared is not None else self._prepare(delivery)
+
+    def send(self, outcome: Outcome, prepared, record, upcoming: Delivery | None = None):
+        """Send one prepared delivery and ``record(outcome)`` — both on the sender thread, while
+        this one prepares ``upcoming`` — and return what ``record`` returned. Outside a
+        transaction the sender thread records on its own database connection; inside one (tests
+        that wrap everything in one) another connection could not see the rows, so this thread
+        records. A ``DatabaseError`` from recording is raised: the message went, its outcome
+        could not be written."""
+        delivery = outcome.delivery
+        if isinstance(prepared, TransportError):
+            outcome.error = prepared
+            outcome.finished_at = timezone.now()
+            return record(outcome)
+        here = connection.in_atomic_block
+        transport = transport_for(delivery.channel)
+        future = self._pool.submit(
+            self._deliver, transport, prepared, outcome, None if here else record
+        )
+        self.prepare_ahead(upcoming)
+        recorded = future.result()
+        return record(outcome) if here else recorded
+
+    @staticmethod
+    def _deliver(transport: Transport, prepared, outcome: Outcome, record):
         outcome.started_at = timezone.now()
-        transport.deliver(prepared, delivery.recipient)
-    except TransportError as exc:
-        outcome.error = exc
-    except DatabaseError:
-        raise
-    except Exception as exc:  # a bug or an unexpected library error: retried like a 4xx
-        logger.exception("Delivery %s: unexpected error", delivery.pk)
-        outcome.error = _unexpected(exc)
-    outcome.finished_at = timezone.now()
+        try:
+            transport.deliver(prepared, outcome.delivery.recipient)
+        except TransportError as exc:
+            outcome.error = exc
+        except Exception as exc:  # a bug or an unexpected library error: retried like a 4xx
+            logger.error("Delivery %s: unexpected error", outcome.delivery.pk, exc_info=exc)
+            outcome.error = _unexpected(exc)
+        outcome.finished_at = timezone.now()
+        return record(outcome) if record is not None else None
 
 
 def _server(delivery) -> str:
@@ -399,39 +459,49 @@ def _attempt_batch(delivery_ids: list[int]) -> dict[int, str]:
     retries: dict[float, list[int]] = {}
     halted: dict[str, object] = {}  # servers that stopped answering → when to try them again
     keeper = _LeaseKeeper(tokens)
+    sender = _Sender()
     try:
-        for delivery in _db(lambda: _load(tokens), what="loading deliveries"):
-            now = timezone.now()
-            outcome = Outcome(delivery, tokens[delivery.pk], now, now)
-            server = _server(delivery)
-            if delivery.pk in keeper.lost:  # another worker holds it now
-                continue
-            if delivery.suppressed_since is not None:  # suppressed since it was queued
-                outcome.suppressed_since = delivery.suppressed_since
-            elif server in halted:
-                outcome.released = "unreachable"
-            elif results and not keeper.trusted():
-                outcome.released = "time"
-            else:
-                try:
-                    _send(outcome)
-                except DatabaseError:
-                    logger.exception("Delivery %s: the database failed; handed back", delivery.pk)
-                    outcome.released = "database"
-            status, countdown, due = _db(
-                lambda outcome=outcome, halted=halted, server=server: _record_one(
-                    outcome, due_if_released=halted.get(server)
-                ),
-                what="recording an outcome",
-            )
-            keeper.done(delivery.pk)
-            if status is None:
-                continue
-            results[delivery.pk] = status
-            if outcome.error is not None and outcome.error.unreachable and due is not None:
-                halted[server] = due
-            if countdown is not None:
-                retries.setdefault(countdown, []).append(delivery.pk)
+        with _quick_commits():
+            batch = _db(lambda: _load(tokens), what="loading deliveries")
+            for index, delivery in enumerate(batch):
+                upcoming = batch[index + 1] if index + 1 < len(batch) else None
+                if upcoming is not None and (
+                    upcoming.suppressed_since is not None or _server(upcoming) in halted
+                ):
+                    upcoming = None  # will not be sent: nothing to prepare
+                now = timezone.now()
+                outcome = Outcome(delivery, tokens[delivery.pk], now, now)
+                server = _server(delivery)
+                if delivery.pk in keeper.lost:  # another worker holds it now
+                    continue
+
+                record = functools.partial(_record_retrying, due_if_released=halted.get(server))
+                recorded = None
+                if delivery.suppressed_since is not None:  # suppressed since it was queued
+                    outcome.suppressed_since = delivery.suppressed_since
+                elif server in halted:
+                    outcome.released = "unreachable"
+                elif results and not keeper.trusted():
+                    outcome.released = "time"
+                else:
+                    try:
+                        prepared = sender.prepared(delivery)
+                    except DatabaseError:  # nothing sent: handed back, not an attempt
+                        logger.exception("Delivery %s: the database failed", delivery.pk)
+                        outcome.released = "database"
+                    else:
+                        # A DatabaseError from here on ends the batch: the message went but
+                        # its outcome could not be written; the sweep sends it again.
+                        recorded = sender.send(outcome, prepared, record, upcoming)
+                status, countdown, due = recorded or record(outcome)
+                keeper.done(delivery.pk)
+                if status is None:
+                    continue
+                results[delivery.pk] = status
+                if outcome.error is not None and outcome.error.unreachable and due is not None:
+                    halted[server] = due
+                if countdown is not None:
+                    retries.setdefault(countdown, []).append(delivery.pk)
     finally:
         keeper.stop()
     for countdown, ids in retries.items():
@@ -504,6 +574,8 @@ def _record_one(outcome: Outcome, *, due_if_released=None):
         fields = {"status": Status.QUEUED, "next_attempt_at": due, "last_error": message}
         row, countdown = (Result.TEMPORARY, message, None), None
     result, error, code = row
+    if fields["status"] == Status.DELIVERED:  # the usual case, in two plain statements
+        return _record_delivered(outcome), None, None
     with transaction.atomic():
         ours = bool(_ours(outcome).update(lease_until=None, **fields))
         if ours and outcome.error is not None and outcome.error.suppress:
@@ -522,6 +594,88 @@ def _record_one(outcome: Outcome, *, due_if_released=None):
         logger.warning("Delivery %s: lease lost before recording its attempt", pk)
         return None, None, None
     return fields["status"], countdown, fields.get("next_attempt_at")
+
+
+def _record_delivered(outcome: Outcome) -> str | None:
+    """``_record_one`` for a message the server took: the delivery (if still ours) and its
+    attempt, together — on PostgreSQL in one statement (a data-modifying ``WITH``), elsewhere
+    in one short transaction of two."""
+    adapt = connection.ops.adapt_datetimefield_value
+    delivery_table = connection.ops.quote_name(Delivery._meta.db_table)
+    attempt_table = connection.ops.quote_name(DeliveryAttempt._meta.db_table)
+    pk, token = outcome.delivery.pk, outcome.token
+    update = (
+        f"UPDATE {delivery_table} SET status = %s, delivered_at = %s, lease_until = NULL, "
+        "last_error = '' WHERE id = %s AND attempts = %s AND status IN (%s, %s)"
+    )
+    update_params = [
+        Status.DELIVERED.value,
+        adapt(outcome.finished_at),
+        pk,
+        token,
+        Status.QUEUED.value,
+        Status.SENDING.value,
+    ]
+    insert = (
+        f"INSERT INTO {attempt_table} (delivery_id, started_at, finished_at, result, error, "
+        "code) VALUES (%s, %s, %s, %s, '', NULL)"
+    )
+    insert_params = [
+        pk,
+        adapt(outcome.started_at),
+        adapt(outcome.finished_at),
+        Result.DELIVERED.value,
+    ]
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH done AS ({update} RETURNING id), logged AS ({insert}) "
+                "SELECT count(*) FROM done",
+                update_params + insert_params,
+            )
+            ours = cursor.fetchone()[0] == 1
+    else:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(update, update_params)
+            ours = cursor.rowcount == 1
+            cursor.execute(insert, insert_params)
+    if not ours:
+        logger.warning("Delivery %s: lease lost before recording its attempt", pk)
+        return None
+    return Status.DELIVERED
+
+
+@contextmanager
+def _quick_commits():
+    """On PostgreSQL, the worker's recording commits do not wait for the disk
+    (``synchronous_commit = off``, this connection only, for one batch): an outcome is visible
+    to every other connection at once and on disk within a fraction of a second. Only a crash
+    of the database server itself in that fraction could forget one — and the sweep then sends
+    that message again under the same identity, exactly as after a killed worker."""
+    quick = connection.vendor == "postgresql" and not connection.in_atomic_block
+    if quick:
+        _db(lambda: _set_synchronous_commit("off"), what="starting a batch")
+    try:
+        yield
+    finally:
+        if quick:
+            try:
+                _set_synchronous_commit("on")
+            except DatabaseError:  # a connection lost meanwhile starts with the default again
+                pass
+
+
+def _set_synchronous_commit(value: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET synchronous_commit TO {value}")
+
+
+def _record_retrying(outcome: Outcome, *, due_if_released=None):
+    """``_record_one``, reconnecting while the database is unreachable."""
+    return _db(
+        lambda: _record_one(outcome, due_if_released=due_if_released),
+        what="recording an outcome",
+    )
 
 
 def _record(outcomes: list[Outcome]) -> dict[int, str]:

@@ -10,6 +10,7 @@ Email is the first channel; webhooks come next.
 
 import functools
 import logging
+import secrets
 import smtplib
 import socket
 import threading
@@ -199,6 +200,12 @@ class EmailTransport(Transport):
         """Everything but the network: the message, its bytes and its envelope."""
         message = self.message(delivery)
         mime = message.message()
+        for part in mime.walk():
+            if part.is_multipart():
+                # A random boundary of our own: the email generator would otherwise compile a
+                # regular expression per part to check its own against the text. 128 random
+                # bits cannot be guessed by whoever wrote the text, so they cannot collide.
+                part.set_boundary(f"=_{secrets.token_hex(16)}")
         encoding = message.encoding or settings.DEFAULT_CHARSET
         return PreparedEmail(
             message=message,
