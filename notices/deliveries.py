@@ -68,8 +68,6 @@ Result = DeliveryAttempt.Result
 
 # --- Waking a worker ---------------------------------------------------------------------------
 
-_paused_until = 0.0  # per process: after a failed publish, requests skip the broker for a while
-
 
 def _chunks(ids: list[int], size: int):
     size = max(size, 1)
@@ -81,39 +79,35 @@ def publish(delivery_ids, *, countdown: float | None = None, from_request: bool 
     """Wake workers for these deliveries: one ``deliveries_attempt`` message per batch of
     ``NOTICES_BATCH_SIZE`` ids. Returns how many deliveries were published.
 
-    Never raises: a broker that is down costs each caller at most one bounded publish retry
-    (``CELERY_TASK_PUBLISH_RETRY_POLICY``), after which the rest is left to the sweep. After a
-    failure, callers ``from_request`` skip the broker for ``NOTICES_ENQUEUE_PAUSE`` seconds, so
-    a request that creates many notices does not wait once for each; the sweep always tries.
+    Never raises. From a request it goes through ``accounts.broker.publish``: about a second
+    at most with the broker down or hung, then this process skips the broker for
+    ``BROKER_PUBLISH_PAUSE`` seconds; the rest is left to the sweep. In the worker (the sweep,
+    short retries) each batch gets the bounded ``CELERY_TASK_PUBLISH_RETRY_POLICY``.
     """
-    global _paused_until
+    from accounts import broker
+
     from .tasks import deliveries_attempt
 
     delivery_ids = list(delivery_ids)
-    if not delivery_ids:
-        return 0
-    if from_request and time.monotonic() < _paused_until:
-        logger.warning("Broker paused; %d deliveries left for the sweep", len(delivery_ids))
-        return 0
     sent = 0
-    try:
-        for chunk in _chunks(delivery_ids, settings.NOTICES_BATCH_SIZE):
-            deliveries_attempt.apply_async(
-                (chunk,),
-                countdown=countdown,
-                retry=True,
-                retry_policy=settings.CELERY_TASK_PUBLISH_RETRY_POLICY,
-            )
-            sent += len(chunk)
-    except Exception:  # any broker error: the sweep re-queues what is due
-        _paused_until = time.monotonic() + settings.NOTICES_ENQUEUE_PAUSE
-        logger.warning(
-            "Broker unreachable; %d deliveries left for the sweep",
-            len(delivery_ids) - sent,
-            exc_info=True,
-        )
-    else:
-        _paused_until = 0.0
+    for chunk in _chunks(delivery_ids, settings.NOTICES_BATCH_SIZE):
+        if from_request:
+            if not broker.publish(deliveries_attempt, args=(chunk,), countdown=countdown):
+                break
+        else:
+            try:
+                deliveries_attempt.apply_async(
+                    (chunk,),
+                    countdown=countdown,
+                    retry=True,
+                    retry_policy=settings.CELERY_TASK_PUBLISH_RETRY_POLICY,
+                )
+            except Exception:  # any broker error: the next sweep tries again
+                logger.warning("Broker unreachable", exc_info=True)
+                break
+        sent += len(chunk)
+    if sent < len(delivery_ids):
+        logger.warning("%d deliveries left for the sweep", len(delivery_ids) - sent)
     return sent
 
 

@@ -440,8 +440,6 @@ NOTICES_BATCH_SIZE = env_int("NOTICES_BATCH_SIZE", 100)
 # The sweep re-queues a queued delivery only once it has been due this long (its first
 # message is probably still on its way); must not exceed NOTICES_LEASE_SECONDS.
 NOTICES_SWEEP_GRACE = env_float("NOTICES_SWEEP_GRACE", 20.0)
-# After a failed publish, requests stop trying the broker for this long (the sweep catches up).
-NOTICES_ENQUEUE_PAUSE = env_float("NOTICES_ENQUEUE_PAUSE", 30.0)
 # Reminders, in seconds before the answer is due (0 = at the deadline).
 NOTICES_REMINDER_OFFSETS = [
     int(value) for value in env_list("NOTICES_REMINDER_OFFSETS", "604800,86400,0")

@@ -13,7 +13,6 @@ import pytest
 from django.conf import settings as django_settings
 
 from accounts import broker, mail
-from notices import deliveries
 from portal.celery import app as celery_app
 from tests.notices.brokers import PrivateRedis, use_broker
 from tests.services import SMTPServer, WorkerProcess, wait_for
@@ -88,7 +87,6 @@ def broker_outage(broker_env, tmp_path):
                 context.__enter__()
                 state["stack"].append(context)
             broker.reset()
-            deliveries._paused_until = 0.0
             return start_worker(smtp, env)
 
         def logs(self):
@@ -106,7 +104,6 @@ def broker_outage(broker_env, tmp_path):
             state["redis"].stop()
         celery_app.conf.task_always_eager = True
         broker.reset()
-        deliveries._paused_until = 0.0
 
 
 def sweep_until(predicate, outage, what, period=0.5, timeout=30.0):

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 
 import kombu.pools
 
+from accounts import broker
 from portal.celery import app as celery_app
 from tests.services import free_port, wait_for
 
@@ -38,11 +39,13 @@ def use_broker(url: str | None = None, transport_options: dict | None = None, *,
         conf.broker_transport_options = transport_options
     conf.task_always_eager = eager
     reset_pools()
+    broker.reset()  # requests' own publishing connection and pause
     try:
         yield celery_app
     finally:
         conf.broker_write_url, conf.broker_transport_options, conf.task_always_eager = saved
         reset_pools()
+        broker.reset()
 
 
 class PrivateRedis:

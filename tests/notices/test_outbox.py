@@ -9,7 +9,7 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from notices import deliveries
+from accounts import broker
 from notices.deliveries import publishing_together
 from notices.models import Delivery, DeliveryAttempt, Notice, Suppression
 from notices.services import notice_create
@@ -140,11 +140,11 @@ def test_a_rolled_back_event_sends_nothing(developer, contact, django_capture_on
 @pytest.fixture
 def unreachable_broker(transactional_db):
     """This process publishes to a Redis port nothing listens on; tasks are not eager."""
-    deliveries._paused_until = 0.0
+    broker.reset()
     options = {"socket_connect_timeout": 1, "socket_timeout": 1}
     with use_broker(f"redis://127.0.0.1:{free_port()}/0", options):
         yield
-    deliveries._paused_until = 0.0
+    broker.reset()
 
 
 def test_a_broker_down_at_commit_neither_blocks_nor_fails_the_request(
@@ -160,7 +160,9 @@ def test_a_broker_down_at_commit_neither_blocks_nor_fails_the_request(
     assert elapsed < 5, f"committing took {elapsed:.1f} s with the broker down"
     # One bounded try at the broker for the whole transaction…
     logged = [r.getMessage() for r in caplog.records if r.name == "notices.deliveries"]
-    assert logged == ["Broker unreachable; 5 deliveries left for the sweep"]
+    assert logged == ["5 deliveries left for the sweep"]
+    tried = [r for r in caplog.records if r.name == "accounts.broker" and r.levelname == "WARNING"]
+    assert len(tried) == 1 and "Broker unreachable" in tried[0].getMessage()
 
     # …and the next request does not wait for it again.
     started = time.monotonic()
@@ -168,6 +170,9 @@ def test_a_broker_down_at_commit_neither_blocks_nor_fails_the_request(
         notice_create(developer=developer, topic="t:9", key="t:9", subject="A", text="a")
     assert time.monotonic() - started < 0.5
     logged = [r.getMessage() for r in caplog.records if r.name == "notices.deliveries"]
-    assert logged[-1] == "Broker paused; 1 deliveries left for the sweep"
+    assert logged[-1] == "1 deliveries left for the sweep"
+    assert broker.paused()
+    tried = [r for r in caplog.records if r.name == "accounts.broker" and r.levelname == "WARNING"]
+    assert len(tried) == 1  # not tried again
     # Nothing is lost: the rows are there for the sweep.
     assert Delivery.objects.filter(status=Delivery.Status.QUEUED).count() == 6
