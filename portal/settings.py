@@ -311,6 +311,10 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# No task runs forever: a pool process still in one task after this many seconds is killed (every
+# task is safe to run again; leases and sweeps take up what it left). A warm shutdown waits for the
+# running tasks, so this bounds it too (docs/operations.md). Some tasks set limits of their own.
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 900)
 HEARTBEAT_PERIOD = env_float("HEARTBEAT_PERIOD", 60.0)
 HEARTBEAT_MAX_AGE = env_float("HEARTBEAT_MAX_AGE", 180.0)
 # /healthz runs its checks at once and reports any still running after this long as "timeout".
@@ -388,6 +392,9 @@ WORKS_THUMBNAIL_SIZE = env_int("WORKS_THUMBNAIL_SIZE", 480)
 # A file still "processing" this long after upload is queued again by the beat sweep (its
 # broker message may have been lost): the database, not the broker, says what is left to do.
 WORKS_PROCESSING_RETRY_AFTER = env_int("WORKS_PROCESSING_RETRY_AFTER", 300)
+# A file's processing stops after this many seconds and the file is refused (a real image takes
+# well under a second; a hostile one may never end). 30 s later its pool process is killed.
+WORKS_PROCESSING_TIME_LIMIT = env_int("WORKS_PROCESSING_TIME_LIMIT", 120)
 # …and refused, with a message, if it still is after this (a file the worker keeps failing on).
 WORKS_PROCESSING_GIVE_UP_AFTER = env_int("WORKS_PROCESSING_GIVE_UP_AFTER", 24 * 3600)
 # Catalogue imports (CSV of works; ZIP of files with an optional metadata CSV).
@@ -403,6 +410,9 @@ WORKS_ZIP_MAX_ENTRIES = env_int(
 WORKS_ZIP_MAX_UNPACKED_BYTES = env_int("WORKS_ZIP_MAX_UNPACKED_MB", 10_240) * MB
 WORKS_IMPORT_BATCH_SIZE = env_int("WORKS_IMPORT_BATCH_SIZE", 500)
 WORKS_IMPORT_LEASE_SECONDS = env_int("WORKS_IMPORT_LEASE_SECONDS", 300)
+# An import run stops after this many seconds (its pool process is killed 60 s later); the sweep
+# runs it again once its lease ends, up to five attempts (100,000 rows take about 20 s).
+WORKS_IMPORT_TIME_LIMIT = env_int("WORKS_IMPORT_TIME_LIMIT", 1800)
 # Conflicts: images whose perceptual hashes differ in at most this many bits are the same
 # picture (resized, re-compressed). 4 or less keeps the 5-block index exact (pigeonhole).
 PHASH_MAX_DISTANCE = env_int("PHASH_MAX_DISTANCE", 4)

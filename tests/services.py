@@ -102,7 +102,9 @@ class WorkerProcess:
         broker_env: dict[str, str],
         extra_env: dict[str, str] | None = None,
         log_path: Path | None = None,
+        pool: str = "solo",
     ):
+        self.pool = pool  # "prefork" where the test needs time limits (solo has none)
         self.env = {
             **os.environ,
             **subprocess_database_env(),
@@ -126,7 +128,7 @@ class WorkerProcess:
                 "portal",
                 "worker",
                 "--pool",
-                "solo",
+                self.pool,
                 "--concurrency",
                 "1",
                 "--without-gossip",

@@ -428,6 +428,18 @@ def work_file_process(*, file_id: int) -> WorkFile | None:
     return work_file
 
 
+TOOK_TOO_LONG = (
+    "This file took too long to process: it may be damaged or built to overload the site. "
+    "Please try another copy."
+)
+
+
+def work_file_took_too_long(*, file_id: int) -> WorkFile | None:
+    """The worker stopped processing the file at ``WORKS_PROCESSING_TIME_LIMIT``: refuse it, so
+    the sweep does not queue it again and again."""
+    return _work_file_fail(file_id, TOOK_TOO_LONG)
+
+
 def _work_file_fail(file_id: int, message: str) -> WorkFile | None:
     """Refuse a file the worker could not process: remove what was stored, keep the reason."""
     with transaction.atomic():
