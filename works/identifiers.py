@@ -13,6 +13,7 @@ import re
 import unicodedata
 from urllib.parse import unquote, urlsplit
 
+from django import forms
 from django.core.exceptions import ValidationError
 
 SCHEMES = ("isbn", "isrc", "iswc", "doi", "url")
@@ -291,6 +292,37 @@ def normalise_doi(value: str) -> str:
 
 # --- URL ---------------------------------------------------------------------------------------
 
+# Query parameters that say how a visitor arrived, not what the page is: dropped, so that the
+# same page shared through a newsletter, an ad or a social network is one address. A name ending
+# in "*" is a prefix. Matched case-insensitively on the decoded name; the other parameters are
+# kept exactly as written and in their order.
+TRACKING_PARAMETERS = (
+    "utm_*",  # Google Analytics campaign tags (utm_source, utm_medium, utm_campaign, …)
+    "fbclid",  # Facebook
+    "gclid",  # Google Ads
+    "dclid",  # Google Display
+    "gbraid",  # Google Ads (iOS)
+    "wbraid",  # Google Ads (iOS, web to app)
+    "msclkid",  # Microsoft Ads
+    "yclid",  # Yandex
+    "twclid",  # X / Twitter
+    "ttclid",  # TikTok
+    "li_fat_id",  # LinkedIn
+    "igshid",  # Instagram share
+    "mc_eid",  # Mailchimp subscriber
+    "mc_cid",  # Mailchimp campaign
+    "_ga",  # Google Analytics cross-domain
+    "_gl",  # Google tag linker
+    "_hsenc",  # HubSpot
+    "_hsmi",  # HubSpot
+    "mkt_tok",  # Marketo
+    "oly_anon_id",  # Omeda
+    "oly_enc_id",  # Omeda
+    "vero_id",  # Vero
+)
+_TRACKING_EXACT = frozenset(p for p in TRACKING_PARAMETERS if not p.endswith("*"))
+_TRACKING_PREFIXES = tuple(p[:-1] for p in TRACKING_PARAMETERS if p.endswith("*"))
+
 _URL_SCHEME_MESSAGE = "Only web addresses starting with http:// or https:// can be registered."
 _URL_DEFAULT_PORTS = {"http": 80, "https": 443}
 _URL_FORBIDDEN = set('<>"`\\')
@@ -320,9 +352,23 @@ def _normalise_host(hostname):
     return host
 
 
+def _is_tracking(pair: str) -> bool:
+    name = unquote(pair.partition("=")[0].replace("+", " ")).lower()
+    return name in _TRACKING_EXACT or name.startswith(_TRACKING_PREFIXES)
+
+
+def _without_tracking(query: str) -> str:
+    """``query`` without its tracking parameters (``TRACKING_PARAMETERS``) and empty pairs;
+    the others exactly as written, in their order."""
+    return "&".join(pair for pair in query.split("&") if pair and not _is_tracking(pair))
+
+
 def normalise_url(value: str) -> str:
     """Return an http(s) address with scheme and host lower-cased, the host in punycode,
-    no default port and no fragment."""
+    no default port, no tracking parameters (``TRACKING_PARAMETERS``) and no fragment.
+
+    The one rule for every stored and looked-up address; ``normalise_typed_url`` is the same
+    rule where a person types an address and may leave out the ``https://``."""
     if not isinstance(value, str):
         raise TypeError(f"expected a string, got {type(value).__name__}")
     text = value.strip()
@@ -374,8 +420,9 @@ def normalise_url(value: str) -> str:
     host = _normalise_host(parts.hostname)
     netloc = host if port in (None, _URL_DEFAULT_PORTS[scheme]) else f"{host}:{port}"
     result = f"{scheme}://{netloc}{parts.path or '/'}"
-    if parts.query:
-        result += "?" + parts.query
+    query = _without_tracking(parts.query)
+    if query:
+        result += "?" + query
     if len(result) > MAX_URL_LENGTH:
         _fail(
             "A web address can be at most 2,000 characters long; this one has %(count)s.",
@@ -383,6 +430,25 @@ def normalise_url(value: str) -> str:
             count=len(result),
         )
     return result
+
+
+# Django's URL form field, as the profile's website field uses it: a bare domain gets https://.
+_TYPED_URL = forms.URLField(assume_scheme="https")
+
+
+def normalise_typed_url(value: str) -> str:
+    """``normalise_url`` for an address a person typed: a bare domain (``example.com/page``)
+    is read as ``https://`` — the rule of the profile's website field (Django's URLField with
+    ``assume_scheme="https"``), applied by that same field's parsing."""
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {type(value).__name__}")
+    text = value.strip()
+    if text and len(text) <= MAX_URL_LENGTH and not any(ch.isspace() for ch in text):
+        try:
+            text = _TYPED_URL.to_python(text)
+        except ValidationError:
+            _url_invalid()
+    return normalise_url(text)
 
 
 # --- Dispatch and display ----------------------------------------------------------------------

@@ -29,7 +29,7 @@ from . import fingerprints
 from .access import can_verify_claim
 from .conflicts import conflicts_detect
 from .filetypes import check_name, check_structure, sniff
-from .identifiers import normalise
+from .identifiers import normalise, normalise_typed_url
 from .models import PHASH_BLOCK_BITS, ClaimEvidence, Work, WorkFile, WorkIdentifier, phash_blocks
 
 logger = logging.getLogger(__name__)
@@ -46,15 +46,15 @@ _SPLIT = {"url": re.compile(r"\s+"), "default": re.compile(r"[\s,;]+")}
 
 def identifiers_parse(*, scheme: str, text: str) -> list[str]:
     """Several values of one scheme typed in one field (spaces, commas or new lines between
-    them; only white space between URLs), each normalised and validated. Raises
-    ``ValidationError`` naming the value that is wrong."""
+    them; only white space between URLs), each normalised and validated — a web address may be
+    typed without ``https://``. Raises ``ValidationError`` naming the value that is wrong."""
     splitter = _SPLIT["url"] if scheme == "url" else _SPLIT["default"]
     values: list[str] = []
     for raw in splitter.split(text or ""):
         if not raw:
             continue
         try:
-            value = normalise(scheme, raw)
+            value = normalise_typed_url(raw) if scheme == "url" else normalise(scheme, raw)
         except ValidationError as exc:
             shown = raw if len(raw) <= 60 else raw[:57] + "…"
             raise ValidationError(f"“{shown}”: {exc.messages[0]}") from None
