@@ -25,7 +25,15 @@ Everything runs in batches of ``BATCH`` works, in a number of queries that grows
 batches, never with the works.
 """
 
-from .build import BATCH, Digest, LedgerWindow, digest_build
+from .build import (
+    BATCH,
+    WORK_FIELDS,
+    Digest,
+    LedgerWindow,
+    digest_build,
+    page_url_template,
+    work_object,
+)
 from .files import CSV_COLUMNS, FORMAT, csv_document, json_document
 from .periods import Period, period_latest, period_of_day, period_of_week, period_parse
 from .send import EMPTY_MEMORY, SETTLE, digest_key, digest_send, digests_send, export_urls
@@ -36,6 +44,7 @@ __all__ = [
     "EMPTY_MEMORY",
     "FORMAT",
     "SETTLE",
+    "WORK_FIELDS",
     "Digest",
     "LedgerWindow",
     "Period",
@@ -46,8 +55,10 @@ __all__ = [
     "digests_send",
     "export_urls",
     "json_document",
+    "page_url_template",
     "period_latest",
     "period_of_day",
     "period_of_week",
     "period_parse",
+    "work_object",
 ]

@@ -162,6 +162,33 @@ def _as_json(decision: Decision | None) -> dict | None:
     }
 
 
+def page_url_template() -> str:
+    """The absolute URL of a work's public page with ``PLACEHOLDER`` for its public id."""
+    return settings.SITE_URL + reverse("works:public", args=[PLACEHOLDER])
+
+
+def work_object(
+    work: dict, decisions: dict, identifiers: list[str], *, page_url: str | None = None
+) -> dict:
+    """The object published for one work — in a digest and in the works registry's answers:
+    ``work`` a row of ``WORK_FIELDS``, ``decisions`` use → ``Decision`` (None: unknown),
+    ``identifiers`` as ``scheme:value``, ``page_url`` from ``page_url_template()``."""
+    page_url = page_url or page_url_template()
+    return {
+        "public_id": work["public_id"],
+        "title": work["title"],
+        "url": page_url.replace(PLACEHOLDER, work["public_id"]),
+        "kind": work["kind"],
+        "status": work["status"],
+        "claim_state": work["claim_state"],
+        "credit_name": work["owner__creator_profile__credit_name"]
+        or work["owner__creator_profile__display_name"]
+        or "",
+        "identifiers": identifiers,
+        "decision": {use: _as_json(decisions[use]) for use in USES},
+    }
+
+
 def _chunks(items: list, size: int) -> Iterator[list]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
@@ -175,7 +202,7 @@ class Digest:
         self.developer, self.start, self.end = developer, start, end
         self.window = window or LedgerWindow(start, end)
         self._defaults: dict[int, tuple[dict, dict]] = {}  # owner → (at end, at start)
-        self._page_url = settings.SITE_URL + reverse("works:public", args=[PLACEHOLDER])
+        self._page_url = page_url_template()
         self.all_works_of = set(self.window.all_works_of)
         self.public_ids: dict[int, set[str]] = defaultdict(set)
         for owner_id, public_ids in self.window.works_of.items():
@@ -328,19 +355,11 @@ class Digest:
                 self.work_entries.get(work["public_id"], []),
             )
         }
-        return {
-            "public_id": work["public_id"],
-            "title": work["title"],
-            "url": self._page_url.replace(PLACEHOLDER, work["public_id"]),
-            "kind": work["kind"],
-            "status": work["status"],
-            "claim_state": work["claim_state"],
-            "credit_name": work["owner__creator_profile__credit_name"]
-            or work["owner__creator_profile__display_name"]
-            or "",
-            "identifiers": identifiers,
+        row = work_object(work, now, identifiers, page_url=self._page_url)
+        decision = row.pop("decision")  # the digest's order: changed_uses before decision
+        return row | {
             "changed_uses": changed,
-            "decision": {use: _as_json(now[use]) for use in USES},
+            "decision": decision,
             "previous": {use: _as_json(before[use]) for use in USES},
             "ledger": {
                 "chain": str(work["owner__ref"]),
