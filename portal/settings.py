@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "works",
     "consent",
     "removals",
+    "works_registry",
     "portal",
 ]
 
