@@ -1,10 +1,11 @@
-"""The notices part of the JSON API (mounted at ``/api/v1/``), for AI developers' systems.
+"""The notices part of the JSON API (a django-ninja router, mounted by ``portal/api.py`` at
+``/api/v1/``), for AI developers' systems.
 
 Every call is authenticated by one of the organisation's API keys, sent as
 ``Authorization: Bearer <key>`` (or ``Authorization: API <key>``, the form of the Spawning API
-that pipelines may already speak). Nothing else authenticates: no cookie, no session, so there
-is no CSRF to guard against. A key sees its own organisation's notices only; any other notice is
-a 404, as if it did not exist.
+that pipelines may already speak): ``notices.api_base.APIKeyAuth``. Nothing else authenticates:
+no cookie, no session, so there is no CSRF to guard against. A key sees its own organisation's
+notices only; any other notice is a 404, as if it did not exist.
 
 Errors are JSON, ``{"error": {"code": "...", "message": "...", "fields": {...}}}`` (``fields``
 only for invalid input), and no response is ever cached. Every call counts against its client's
@@ -14,160 +15,114 @@ address, then its key (``accounts.ratelimits``): over either limit it gets a 429
 import base64
 import binascii
 import json
-from functools import wraps
+from datetime import datetime
 from http import HTTPStatus
+from typing import Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Coalesce
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.http import content_disposition_header, urlencode
-from django.views.decorators.csrf import csrf_exempt
+from ninja import Field, Query, Router, Schema, Status
 
-from accounts.ratelimits import Limited, api_limit_ip, api_limit_key
-
-from .models import APIKey, Notice, NoticeAnswer
+from .api_base import APIError
+from .models import Notice, NoticeAnswer
 from .services.answers import answer_record, answerable_notice
-from .services.apikeys import api_key_authenticate
 
-MAX_BODY_BYTES = 64 * 1024
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
-AUTH_SCHEMES = ("bearer", "api")  # case-insensitive, as HTTP authentication schemes are
-REALM = 'Bearer realm="api"'
 STATES = ("open", "answered", "overdue")
-ANSWER_FIELDS = ("answer", "statement")
+
+router = Router(tags=["notices"])
 
 
-class APIError(Exception):
-    """An error answered as JSON: ``{"error": {"code", "message"[, "fields"]}}``."""
-
-    def __init__(
-        self,
-        status: int,
-        code: str,
-        message: str,
-        *,
-        fields: dict[str, list[str]] | None = None,
-        headers: dict[str, str] | None = None,
-    ):
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-        self.fields, self.headers = fields, headers or {}
-
-    def response(self) -> JsonResponse:
-        error = {"code": self.code, "message": self.message}
-        if self.fields:
-            error["fields"] = self.fields
-        response = JsonResponse({"error": error}, status=self.status)
-        for name, value in self.headers.items():
-            response[name] = value
-        return response
+# --- What the API takes and shows (the OpenAPI document's schemas) -------------------------------
 
 
-def _authenticate(request) -> APIKey:
-    header = request.headers.get("Authorization", "").strip()
-    if not header:
-        raise APIError(
-            HTTPStatus.UNAUTHORIZED,
-            "missing_key",
-            "Send one of your organisation's API keys: “Authorization: Bearer <key>”.",
-            headers={"WWW-Authenticate": REALM},
-        )
-    parts = header.split()
-    key = None
-    if len(parts) == 2 and parts[0].lower() in AUTH_SCHEMES:
-        key = api_key_authenticate(parts[1])
-    if key is None:
-        raise APIError(
-            HTTPStatus.UNAUTHORIZED,
-            "invalid_key",
-            "The API key is malformed, unknown or revoked. "
-            "Send it as “Authorization: Bearer <key>”.",
-            headers={"WWW-Authenticate": f'{REALM}, error="invalid_token"'},
-        )
-    return key
+class ErrorBody(Schema):
+    code: str
+    message: str
+    fields: dict[str, list[str]] | None = None
 
 
-def _rate_limited(limited: Limited | None) -> None:
-    if limited is not None:
-        raise APIError(
-            HTTPStatus.TOO_MANY_REQUESTS,
-            "rate_limited",
-            limited.message,
-            headers={"Retry-After": str(limited.retry_after)},
-        )
+class ErrorOut(Schema):
+    """Every error: a stable ``code``, a sentence for people, and for invalid input the fields
+    at fault."""
+
+    error: ErrorBody
 
 
-def api_endpoint(*methods: str):
-    """An API view: counts the call against its client's address (before anything else, so a
-    flood of bad keys is stopped too), answers only ``methods`` (405 with ``Allow`` otherwise),
-    authenticates the key (``request.api_key``, ``request.developer``) and counts the call
-    against it (429 with ``Retry-After`` over either limit), turns ``APIError`` into its JSON
-    answer, and marks every response ``Cache-Control: no-store``. CSRF-exempt: no cookie
-    counts."""
-
-    def decorator(view):
-        @csrf_exempt
-        @wraps(view)
-        def wrapper(request, *args, **kwargs):
-            try:
-                _rate_limited(api_limit_ip(request))
-                if request.method not in methods:
-                    raise APIError(
-                        HTTPStatus.METHOD_NOT_ALLOWED,
-                        "method_not_allowed",
-                        f"{request.method} is not allowed here: use {' or '.join(methods)}.",
-                        headers={"Allow": ", ".join(methods)},
-                    )
-                request.api_key = _authenticate(request)
-                _rate_limited(api_limit_key(request.api_key.pk))
-                request.developer = request.api_key.developer
-                response = view(request, *args, **kwargs)
-            except APIError as exc:
-                response = exc.response()
-            response["Cache-Control"] = "no-store"
-            return response
-
-        return wrapper
-
-    return decorator
+class NoticeOut(Schema):
+    id: int
+    kind: str
+    reminds: int | None
+    topic: str
+    subject: str
+    created_at: datetime
+    answerable: bool
+    answer_due_at: datetime | None
+    answered_at: datetime | None
+    overdue: bool
+    url: str
 
 
-def _json_body(request) -> dict:
-    """The request's body as a JSON object, or an ``APIError`` (415, or 400)."""
-    if request.content_type != "application/json":
-        raise APIError(
-            HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "Send the body as JSON, with “Content-Type: application/json”.",
-        )
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    too_large = APIError(
-        HTTPStatus.BAD_REQUEST,
-        "body_too_large",
-        f"The body is over {MAX_BODY_BYTES // 1024} KiB.",
+class NoticeListOut(Schema):
+    results: list[NoticeOut]
+    next_cursor: str | None
+    next: str | None
+
+
+class AttachmentOut(Schema):
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    url: str
+
+
+class AnswerOut(Schema):
+    id: int
+    notice: int
+    answer: str
+    statement: str
+    via: str
+    received_by: str
+    created_at: datetime
+    url: str
+
+
+class AnswerListOut(Schema):
+    results: list[AnswerOut]
+
+
+class NoticeDetailOut(NoticeOut):
+    text: str
+    attachments: list[AttachmentOut]
+    answers: list[AnswerOut]
+    answers_url: str
+
+
+class AnswerIn(Schema):
+    """An answer to a notice. Any other field is refused."""
+
+    model_config = {"extra": "forbid"}
+
+    answer: Literal[tuple(NoticeAnswer.Kind.values)] = Field(  # type: ignore[valid-type]
+        description="acknowledged (received, being dealt with), complied (done), or disputed"
     )
-    if length > MAX_BODY_BYTES:  # refused before it is read
-        raise too_large
-    body = request.body
-    if len(body) > MAX_BODY_BYTES:
-        raise too_large
-    try:
-        data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise APIError(
-            HTTPStatus.BAD_REQUEST, "malformed_json", "The body is not valid JSON (UTF-8)."
-        ) from None
-    if not isinstance(data, dict):
-        raise APIError(HTTPStatus.BAD_REQUEST, "invalid", "The body must be a JSON object.")
-    return data
+    statement: str | None = Field(
+        None,
+        description="For complied, what you did; for disputed, why. Under 10,000 characters.",
+    )
+
+
+ERRORS = {401: ErrorOut, 404: ErrorOut, 405: ErrorOut, 429: ErrorOut}
+QUERY_ERRORS = {400: ErrorOut, **ERRORS}
+BODY_ERRORS = {400: ErrorOut, 415: ErrorOut, **ERRORS}
 
 
 def _url(request, name: str, *args) -> str:
@@ -278,44 +233,25 @@ def _cursor_decode(cursor: str):
     return created, pk
 
 
-def _limit(value: str | None) -> int:
-    if value in (None, ""):
-        return DEFAULT_LIMIT
-    try:
-        limit = int(value)
-    except ValueError:
-        limit = 0
-    if not 1 <= limit <= MAX_LIMIT:
-        raise APIError(
-            HTTPStatus.BAD_REQUEST,
-            "invalid",
-            "The query has invalid parameters.",
-            fields={"limit": [f"A whole number from 1 to {MAX_LIMIT}."]},
-        )
-    return limit
-
-
 # --- Endpoints ----------------------------------------------------------------------------------
 
 
-@api_endpoint("GET")
-def notice_list(request):
-    """The organisation's notices, newest first, a page at a time (``?cursor=``, ``?limit=``),
-    optionally only those ``?state=open|answered|overdue``."""
+@router.get("/notices", response={200: NoticeListOut, **QUERY_ERRORS}, url_name="notice-list")
+def notice_list(
+    request,
+    state: Literal[STATES] | None = Query(  # type: ignore[valid-type]
+        None,
+        description="open (waiting for your answer, deadline not passed), answered, or "
+        "overdue; without it, every notice",
+    ),
+    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="notices a page"),
+    cursor: str = Query("", description="the previous page's next_cursor"),
+):
+    """The organisation's notices, newest first, a page at a time."""
     now = timezone.now()
-    limit = _limit(request.GET.get("limit"))
-    state = request.GET.get("state", "")
-    if state and state not in STATES:
-        raise APIError(
-            HTTPStatus.BAD_REQUEST,
-            "invalid",
-            "The query has invalid parameters.",
-            fields={"state": [f"One of {', '.join(STATES)}."]},
-        )
     notices = _notices(request.developer)
     if state:
         notices = notices.filter(_state_filter(state, now))
-    cursor = request.GET.get("cursor", "")
     if cursor:
         created, pk = _cursor_decode(cursor)
         notices = notices.filter(Q(created_at__lt=created) | Q(created_at=created, pk__lt=pk))
@@ -326,16 +262,16 @@ def notice_list(request):
         next_cursor = _cursor_encode(page[-1])
         query = {"cursor": next_cursor, "limit": limit, **({"state": state} if state else {})}
         next_url = f"{_url(request, 'notices-api:notice-list')}?{urlencode(query)}"
-    return JsonResponse(
-        {
-            "results": [_notice_json(request, notice, now) for notice in page],
-            "next_cursor": next_cursor,
-            "next": next_url,
-        }
-    )
+    return {
+        "results": [_notice_json(request, notice, now) for notice in page],
+        "next_cursor": next_cursor,
+        "next": next_url,
+    }
 
 
-@api_endpoint("GET")
+@router.get(
+    "/notices/{int:pk}", response={200: NoticeDetailOut, **ERRORS}, url_name="notice-detail"
+)
 def notice_detail(request, pk: int):
     """One notice: its text, its attachments (metadata) and the answers about it."""
     now = timezone.now()
@@ -350,54 +286,40 @@ def notice_detail(request, pk: int):
         }
         for row in rows
     ]
-    return JsonResponse(
-        {
-            **_notice_json(request, notice, now),
-            "text": notice.text,
-            "attachments": attachments,
-            "answers": [_answer_json(request, answer) for answer in _answers(notice)],
-            "answers_url": _url(request, "notices-api:notice-answers", notice.pk),
-        }
-    )
+    return {
+        **_notice_json(request, notice, now),
+        "text": notice.text,
+        "attachments": attachments,
+        "answers": [_answer_json(request, answer) for answer in _answers(notice)],
+        "answers_url": _url(request, "notices-api:notice-answers", notice.pk),
+    }
 
 
-def _answer_input(data: dict) -> tuple[str, str]:
-    fields: dict[str, list[str]] = {}
-    for name in sorted(set(data) - set(ANSWER_FIELDS)):
-        fields[name] = ["Unknown field."]
-    kinds = ", ".join(NoticeAnswer.Kind.values)
-    kind = data.get("answer")
-    if kind is None:
-        fields["answer"] = [f"Required: one of {kinds}."]
-    elif not isinstance(kind, str) or kind not in NoticeAnswer.Kind.values:
-        fields["answer"] = [f"Unknown answer: one of {kinds}."]
-    statement = data.get("statement")
-    if statement is None:
-        statement = ""
-    elif not isinstance(statement, str):
-        fields["statement"] = ["A string."]
-    if fields:
-        raise APIError(
-            HTTPStatus.BAD_REQUEST, "invalid", "The answer has invalid fields.", fields=fields
-        )
-    return kind, statement
-
-
-@api_endpoint("GET", "POST")
+@router.get(
+    "/notices/{int:pk}/answers", response={200: AnswerListOut, **ERRORS}, url_name="notice-answers"
+)
 def notice_answers(request, pk: int):
-    """GET: the answers about the notice, oldest first. POST: record an answer — 201 with it,
-    or 200 with the first one when the same answer was already recorded."""
+    """The answers recorded about the notice, oldest first, whoever gave them."""
     notice = _notice_for_key(request, pk)
-    if request.method == "GET":
-        return JsonResponse(
-            {"results": [_answer_json(request, answer) for answer in _answers(notice)]}
-        )
-    kind, statement = _answer_input(_json_body(request))
+    return {"results": [_answer_json(request, answer) for answer in _answers(notice)]}
+
+
+@router.post(
+    "/notices/{int:pk}/answers",
+    response={200: AnswerOut, 201: AnswerOut, **BODY_ERRORS},
+    url_name="notice-answers",
+)
+def notice_answer_create(request, pk: int, data: AnswerIn, response: HttpResponse):
+    """Answer the notice: 201 with the new answer (and ``Location``), or 200 with the answer
+    first recorded when the same answer already was — so a retry records nothing twice. 400
+    ``rejected`` for an answer the notice cannot take (a compliance without a statement, an
+    acknowledgement after a compliance, a notice that asks for no answer)."""
+    notice = _notice_for_key(request, pk)
     try:
         answer, created = answer_record(
             notice=notice,
-            kind=kind,
-            statement=statement,
+            kind=data.answer,
+            statement=data.statement or "",
             via=NoticeAnswer.Via.API,
             api_key=request.api_key,
         )
@@ -408,23 +330,39 @@ def notice_answers(request, pk: int):
             HTTPStatus.NOT_FOUND, "not_found", "Your organisation has no notice with this id."
         ) from None
     body = _answer_json(request, answer)
-    response = JsonResponse(body, status=HTTPStatus.CREATED if created else HTTPStatus.OK)
     if created:
         response["Location"] = body["url"]
-    return response
+    return Status(HTTPStatus.CREATED if created else HTTPStatus.OK, body)
 
 
-@api_endpoint("GET")
+@router.get(
+    "/notices/{int:pk}/answers/{int:answer_pk}",
+    response={200: AnswerOut, **ERRORS},
+    url_name="notice-answer",
+)
 def notice_answer(request, pk: int, answer_pk: int):
     """One answer about the notice (where ``Location`` points after a POST)."""
     notice = _notice_for_key(request, pk)
     answer = _answers(notice).filter(pk=answer_pk).first()
     if answer is None:
         raise APIError(HTTPStatus.NOT_FOUND, "not_found", "This notice has no answer with this id.")
-    return JsonResponse(_answer_json(request, answer))
+    return _answer_json(request, answer)
 
 
-@api_endpoint("GET")
+@router.get(
+    "/notices/{int:pk}/attachments/{int:attachment_pk}",
+    response=ERRORS,  # the 200 is the file itself, described below
+    url_name="notice-attachment",
+    openapi_extra={
+        "responses": {
+            "200": {
+                "description": "The attachment's bytes as sent (JSON or CSV), its SHA-256 in "
+                "X-Content-SHA256",
+                "content": {"application/octet-stream": {"schema": {"type": "string"}}},
+            }
+        }
+    },
+)
 def notice_attachment(request, pk: int, attachment_pk: int):
     """One attachment of one of the organisation's notices, as it was sent (the works' CSV or
     JSON manifest); its SHA-256 in ``X-Content-SHA256``."""

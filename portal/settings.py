@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "template_partials",
     "django_htmx",
     "csp",
+    "ninja",  # the API framework: its docs page's template and vendored Swagger UI files
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -93,6 +94,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # /api/: the address's rate limit and the key check first, JSON 404/405/500, no-store.
+    "portal.middleware.APIMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -2,6 +2,12 @@ from django.contrib import admin
 from django.urls import include, path
 
 from . import views
+from .api import api
+
+# The API (portal/api.py): every router's endpoints are named ``api-v1:<url_name>``; the notices'
+# keep their older names too (``notices-api:notice-list``…), resolved to the same views.
+api_patterns, _, api_namespace = api.urls
+notices_api_patterns = [p for p in api_patterns if (p.name or "").startswith("notice-")]
 
 portal_patterns = [
     path("", views.home, name="home"),
@@ -20,7 +26,8 @@ urlpatterns = [
     path("", include("notices.urls_answers")),
     path("", include("notices.urls_keys")),
     path("developer/", include("notices.urls_developer")),
-    path("api/v1/", include("notices.urls_api")),
+    path("api/v1/", include((api_patterns, "api"), namespace=api_namespace)),
+    path("api/v1/", include((notices_api_patterns, "notices-api"))),
     path("registry/", include("notices.urls")),
     path("requests/", include("removals.urls")),
     path("review/", include("removals.urls_staff")),

@@ -2,58 +2,41 @@
 changed in one period, rebuilt on demand from the consent ledger and streamed as CSV or JSON.
 
 Allowed to the organisation's people (signed in), to a request carrying one of its API keys
-(``Authorization: Bearer <key>``), and to registry managers and superusers. Anyone else gets a
-404, as if the organisation did not exist; a request without a session or key is sent to sign
-in, and one with an unusable key gets a JSON 401.
+(``Authorization: Bearer <key>`` or ``API <key>``: the API's one key check,
+``notices.api_base.api_key_check``, with the API's rate limits, docs/api.md), and to registry
+managers and superusers. Anyone else gets a 404, as if the organisation did not exist; a request
+without a session or key is sent to sign in, and one with an unusable key gets a JSON 401 (429
+over the API's limits).
 """
 
 from collections.abc import Iterable, Iterator
 from http import HTTPStatus
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, JsonResponse, StreamingHttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from notices.access import can_manage_developer
+from notices.api_base import APIError, api_key_check
 from notices.models import AIDeveloper
-from notices.services import api_key_authenticate
 
 from .. import digests
 
-AUTH_SCHEMES = ("bearer", "api")
-REALM = 'Bearer realm="api"'
 PIECE_SIZE = 64 * 1024
-
-
-def _json_error(status: int, code: str, message: str, **headers) -> JsonResponse:
-    response = JsonResponse({"error": {"code": code, "message": message}}, status=status)
-    for name, value in headers.items():
-        response[name] = value
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 def _developer(request, slug: str):
     """The organisation ``slug`` if the request may read its digests, else a response (sign in,
     401) or Http404."""
-    header = request.headers.get("Authorization", "").strip()
-    if header:
-        parts = header.split()
-        key = None
-        if len(parts) == 2 and parts[0].lower() in AUTH_SCHEMES:
-            key = api_key_authenticate(parts[1])
-        if key is None:
-            return _json_error(
-                HTTPStatus.UNAUTHORIZED,
-                "invalid_key",
-                "The API key is malformed, unknown or revoked. "
-                "Send it as “Authorization: Bearer <key>”.",
-                **{"WWW-Authenticate": f'{REALM}, error="invalid_token"'},
-            )
+    if request.headers.get("Authorization", "").strip():
+        try:
+            key = api_key_check(request)
+        except APIError as exc:
+            return exc.response()
         if key.developer.slug != slug:
-            return _json_error(HTTPStatus.NOT_FOUND, "not_found", "No such digest.")
+            return APIError(HTTPStatus.NOT_FOUND, "not_found", "No such digest.").response()
         return key.developer
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())

@@ -589,6 +589,46 @@ def test_another_organisation_by_slug_is_not_found_even_for_its_own_key(changed,
     assert response.status_code == HTTPStatus.NOT_FOUND
 
 
+@pytest.fixture
+def api_limits(settings):
+    from accounts import ratelimits
+
+    settings.API_RATE_LIMIT_PER_KEY = "600/min"
+    settings.API_RATE_LIMIT_PER_IP = "1200/min"
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 0
+    ratelimits._paused_until = 0.0
+    return settings
+
+
+def _rate_limited(response, says: str):
+    assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert int(response["Retry-After"]) >= 1
+    assert response["Cache-Control"] == "no-store"
+    assert response.json()["error"]["code"] == "rate_limited"
+    assert says in response.json()["error"]["message"]
+
+
+def test_the_export_with_a_key_counts_against_the_keys_api_limit(changed, keys, client, api_limits):
+    api_limits.API_RATE_LIMIT_PER_KEY = "1/h"
+    headers = {"Authorization": f"API {keys['labs']}"}  # the Spawning form works here too
+
+    assert client.get(EXPORT, headers=headers).status_code == HTTPStatus.OK
+    _rate_limited(client.get(EXPORT, headers=headers), "this key")
+    # One budget for the key, whatever it calls.
+    _rate_limited(client.get("/api/v1/notices", headers=headers), "this key")
+
+
+def test_the_export_with_a_key_counts_against_the_addresss_api_limit(
+    changed, keys, client, api_limits
+):
+    api_limits.API_RATE_LIMIT_PER_IP = "1/h"
+
+    client.get("/api/v1/notices", headers={"Authorization": f"Bearer {keys['labs']}"})
+    over = client.get(EXPORT, headers={"Authorization": f"Bearer {keys['labs']}"})
+    _rate_limited(over, "this address")
+    _rate_limited(client.get(EXPORT, headers={"Authorization": "Bearer nonsense"}), "address")
+
+
 # --- The email -----------------------------------------------------------------------------------
 
 

@@ -1,0 +1,79 @@
+"""The portal's JSON API under ``/api/v1/``: one django-ninja ``NinjaAPI`` that the apps' routers
+plug into, and that generates the OpenAPI 3 document (``/api/v1/openapi.json``) and its docs
+page (``/api/v1/docs``, Swagger UI from the portal's own static files).
+
+django-ninja's defaults are overridden so that the contract of docs/api.md holds: errors are
+``{"error": {"code", "message"[, "fields"]}}`` (400 ``invalid`` with ``fields``, never 422
+``{"detail"}``), bodies are JSON objects sent as ``application/json``, the API key is checked by
+``notices.api_base.APIKeyAuth``. What no view of the API sees — the address's rate limit, JSON
+404 and 405, ``Cache-Control: no-store`` — is ``portal.middleware.APIMiddleware``'s.
+
+To add a router: build it in its app (``router = Router(tags=[...])``, endpoints with a
+``url_name``), and add it below with ``api.add_router("<prefix>", router)``. See docs/api.md.
+"""
+
+from http import HTTPStatus
+
+from django.http import Http404
+from django.views.decorators.http import require_GET
+from ninja import NinjaAPI, Swagger
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from notices.api import router as notices_router
+from notices.api_base import APIError, APIKeyAuth, JSONBodyParser, validation_error_fields
+
+
+class PortalAPI(NinjaAPI):
+    def get_content_type(self) -> str:
+        return "application/json"  # as JsonResponse says it; JSON is UTF-8 anyway
+
+
+api = PortalAPI(
+    title="Creator Consent Portal API",
+    version="1",
+    description=(
+        "What creators want for their works, for AI developers' systems. Every call carries "
+        "one of your organisation's API keys: `Authorization: Bearer <key>` (or `API <key>`). "
+        'Errors are `{"error": {"code", "message", "fields"}}`. '
+        "The rules (keys, errors, rate limits, caching, pagination): docs/api.md."
+    ),
+    urls_namespace="api-v1",
+    auth=APIKeyAuth(),
+    parser=JSONBodyParser(),
+    docs_decorator=require_GET,
+    docs=Swagger(settings={"validatorUrl": None, "persistAuthorization": False}),
+)
+
+
+@api.exception_handler(APIError)
+def _api_error(request, exc: APIError):
+    return exc.response()
+
+
+@api.exception_handler(ValidationError)
+def _invalid(request, exc: ValidationError):
+    fields = validation_error_fields(exc.errors)
+    where = "query" if any(e.get("loc", [""])[0] == "query" for e in exc.errors) else "body"
+    message = "The query has invalid parameters." if where == "query" else "The body is invalid."
+    return APIError(HTTPStatus.BAD_REQUEST, "invalid", message, fields=fields).response()
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request, exc):
+    return APIError(HTTPStatus.UNAUTHORIZED, "invalid_key", "Not authenticated.").response()
+
+
+@api.exception_handler(Http404)
+def _not_found(request, exc):
+    return APIError(HTTPStatus.NOT_FOUND, "not_found", "Nothing here.").response()
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc: HttpError):
+    if isinstance(exc.__cause__, APIError):  # ninja wraps what the body parser raised
+        return exc.__cause__.response()
+    code = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_")
+    return APIError(exc.status_code, code, str(exc)).response()
+
+
+api.add_router("", notices_router)
