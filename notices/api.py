@@ -29,7 +29,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.http import content_disposition_header, urlencode
 from ninja import Field, Query, Router, Schema, Status
 
-from .api_base import APIError
+from .api_base import APIError, ErrorOut
 from .models import Notice, NoticeAnswer
 from .services.answers import answer_record, answerable_notice
 
@@ -41,19 +41,6 @@ router = Router(tags=["notices"])
 
 
 # --- What the API takes and shows (the OpenAPI document's schemas) -------------------------------
-
-
-class ErrorBody(Schema):
-    code: str
-    message: str
-    fields: dict[str, list[str]] | None = None
-
-
-class ErrorOut(Schema):
-    """Every error: a stable ``code``, a sentence for people, and for invalid input the fields
-    at fault."""
-
-    error: ErrorBody
 
 
 class NoticeOut(Schema):

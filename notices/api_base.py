@@ -1,6 +1,7 @@
 """What every endpoint of the portal's JSON API shares, whatever app serves it (docs/api.md):
 
-- ``APIError``: an error answered as ``{"error": {"code", "message"[, "fields"]}}``;
+- ``APIError``: an error answered as ``{"error": {"code", "message"[, "fields"]}}``
+  (``ErrorOut``, its schema for the OpenAPI document);
 - ``api_key_check(request)``: the one key check — the call counted against its address, the
   ``Authorization: Bearer <key>`` (or ``API <key>``) header read, the key authenticated and
   counted against its own limit. ``/api/v1``, ``/api/v2`` and the consent digest exports use
@@ -22,6 +23,7 @@ from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
+from ninja import Schema
 from ninja.decorators import decorate_view
 from ninja.parser import Parser
 from ninja.security import HttpBearer
@@ -62,6 +64,19 @@ class APIError(Exception):
             response[name] = value
         response["Cache-Control"] = "no-store"
         return response
+
+
+class ErrorBody(Schema):
+    code: str
+    message: str
+    fields: dict[str, list[str]] | None = None
+
+
+class ErrorOut(Schema):
+    """Every error, for the OpenAPI document: a stable ``code``, a sentence for people, and for
+    invalid input the fields at fault."""
+
+    error: ErrorBody
 
 
 def _rate_limited(limited: Limited | None) -> None:

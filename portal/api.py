@@ -23,7 +23,55 @@ from notices.api import router as notices_router
 from notices.api_base import APIError, APIKeyAuth, JSONBodyParser, validation_error_fields
 
 
+def _api_error(request, exc: APIError):
+    return exc.response()
+
+
+def _invalid(request, exc: ValidationError):
+    fields = validation_error_fields(exc.errors)
+    where = "query" if any(e.get("loc", [""])[0] == "query" for e in exc.errors) else "body"
+    message = "The query has invalid parameters." if where == "query" else "The body is invalid."
+    return APIError(HTTPStatus.BAD_REQUEST, "invalid", message, fields=fields).response()
+
+
+def _unauthenticated(request, exc):
+    return APIError(HTTPStatus.UNAUTHORIZED, "invalid_key", "Not authenticated.").response()
+
+
+def _not_found(request, exc):
+    return APIError(HTTPStatus.NOT_FOUND, "not_found", "Nothing here.").response()
+
+
+def _http_error(request, exc: HttpError):
+    if isinstance(exc.__cause__, APIError):  # ninja wraps what the body parser raised
+        return exc.__cause__.response()
+    code = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_")
+    return APIError(exc.status_code, code, str(exc)).response()
+
+
 class PortalAPI(NinjaAPI):
+    """A ``NinjaAPI`` that speaks docs/api.md: the API key required unless an endpoint says
+    ``auth=None``, JSON bodies by ``JSONBodyParser``, errors as ``APIError``s, the docs page
+    from the portal's own static files (GET only). ``/api/v1`` is ``api`` below; another
+    version (``/api/v2``) is one more ``PortalAPI(version="2", urls_namespace="api-v2")``."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("auth", APIKeyAuth())
+        kwargs.setdefault("parser", JSONBodyParser())
+        kwargs.setdefault("docs_decorator", require_GET)
+        kwargs.setdefault(
+            "docs", Swagger(settings={"validatorUrl": None, "persistAuthorization": False})
+        )
+        super().__init__(**kwargs)
+
+    def set_default_exception_handlers(self) -> None:
+        super().set_default_exception_handlers()
+        self.add_exception_handler(APIError, _api_error)
+        self.add_exception_handler(ValidationError, _invalid)
+        self.add_exception_handler(AuthenticationError, _unauthenticated)
+        self.add_exception_handler(Http404, _not_found)
+        self.add_exception_handler(HttpError, _http_error)
+
     def get_content_type(self) -> str:
         return "application/json"  # as JsonResponse says it; JSON is UTF-8 anyway
 
@@ -38,42 +86,6 @@ api = PortalAPI(
         "The rules (keys, errors, rate limits, caching, pagination): docs/api.md."
     ),
     urls_namespace="api-v1",
-    auth=APIKeyAuth(),
-    parser=JSONBodyParser(),
-    docs_decorator=require_GET,
-    docs=Swagger(settings={"validatorUrl": None, "persistAuthorization": False}),
 )
-
-
-@api.exception_handler(APIError)
-def _api_error(request, exc: APIError):
-    return exc.response()
-
-
-@api.exception_handler(ValidationError)
-def _invalid(request, exc: ValidationError):
-    fields = validation_error_fields(exc.errors)
-    where = "query" if any(e.get("loc", [""])[0] == "query" for e in exc.errors) else "body"
-    message = "The query has invalid parameters." if where == "query" else "The body is invalid."
-    return APIError(HTTPStatus.BAD_REQUEST, "invalid", message, fields=fields).response()
-
-
-@api.exception_handler(AuthenticationError)
-def _unauthenticated(request, exc):
-    return APIError(HTTPStatus.UNAUTHORIZED, "invalid_key", "Not authenticated.").response()
-
-
-@api.exception_handler(Http404)
-def _not_found(request, exc):
-    return APIError(HTTPStatus.NOT_FOUND, "not_found", "Nothing here.").response()
-
-
-@api.exception_handler(HttpError)
-def _http_error(request, exc: HttpError):
-    if isinstance(exc.__cause__, APIError):  # ninja wraps what the body parser raised
-        return exc.__cause__.response()
-    code = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_")
-    return APIError(exc.status_code, code, str(exc)).response()
-
 
 api.add_router("", notices_router)

@@ -217,3 +217,14 @@ def test_a_bad_key_sent_to_the_openapi_document_is_refused(api_key):
 
     _error(response, HTTPStatus.UNAUTHORIZED, "invalid_key")
     assert Client(HTTP_AUTHORIZATION=f"API {api_key}").get(OPENAPI).status_code == HTTPStatus.OK
+
+
+def test_a_fault_of_the_portals_is_a_json_500(api, monkeypatch):
+    def broken(developer):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr("notices.api._notices", broken)
+    api.raise_request_exception = False
+
+    error = _error(api.get("/api/v1/notices"), HTTPStatus.INTERNAL_SERVER_ERROR, "server_error")
+    assert "database" not in error["message"]
