@@ -62,7 +62,8 @@ def image_fingerprint(
     path: str | os.PathLike, *, max_pixels: int, thumb_size: int = 480
 ) -> ImageFingerprint:
     """Decode the image once in full (a truncated or corrupt file raises ``ValidationError``),
-    then make the thumbnail and the pHash from a reduced copy. Animated images: first frame."""
+    then make the thumbnail from a reduced copy and the pHash from a full-size greyscale one
+    (the bits ``imagehash`` gives for the same file). Animated images: first frame."""
     if ImageFile.LOAD_TRUNCATED_IMAGES:  # someone changed Pillow's global: we would miss damage
         raise RuntimeError("PIL.ImageFile.LOAD_TRUNCATED_IMAGES must stay False")
     with open(path, "rb") as f:
@@ -76,7 +77,7 @@ def image_fingerprint(
             orientation = _orientation(image)
             width, height = image.size
             factor = max(1, int(max(width, height) / thumb_size / 2))
-            small = _reduced_rgb(image, factor)
+            small, grey = _prepared(image, factor)
         except _DECODE_ERRORS as exc:
             raise ValidationError(
                 f"This image is damaged or truncated: {exc}.", code="damaged"
@@ -86,12 +87,13 @@ def image_fingerprint(
         del image
     if orientation in _TRANSPOSE:
         small = small.transpose(_TRANSPOSE[orientation])
+        grey = grey.transpose(_TRANSPOSE[orientation])
     if orientation >= 5:
         width, height = height, width
     return ImageFingerprint(
         width=width,
         height=height,
-        phash=phash(small),
+        phash=phash(grey),
         thumbnail=_thumbnail_jpeg(small, (width, height), thumb_size),
     )
 
@@ -126,22 +128,25 @@ def _band_converter(image: Image.Image):
     return lambda band: band.convert("RGB")
 
 
-def _reduced_rgb(image: Image.Image, factor: int) -> Image.Image:
-    """An RGB copy ``factor`` times smaller (box average). Modes that need converting are
-    converted a band at a time, so there is never a second full-size copy in memory."""
+def _prepared(image: Image.Image, factor: int) -> tuple[Image.Image, Image.Image]:
+    """An RGB copy ``factor`` times smaller (box average), for the thumbnail, and a full-size
+    greyscale copy (1 byte a pixel), for the pHash: hashing the full-size picture, as
+    ``imagehash`` does, gives a pipeline's bits exactly; a shrunk copy would not always.
+    Modes that need converting are converted a band at a time, so there is never a second
+    full-size colour copy in memory."""
     if image.mode in ("RGB", "L"):
         small = image.reduce(factor) if factor > 1 else image.copy()
-        return small if small.mode == "RGB" else small.convert("RGB")
+        return (small if small.mode == "RGB" else small.convert("RGB")), image.convert("L")
     convert = _band_converter(image)
-    if factor == 1:
-        return convert(image)
     width, height = image.size
     rows = max(1, (1 << 20) // (width * factor)) * factor  # about a megapixel a band
     out = Image.new("RGB", (-(-width // factor), -(-height // factor)))
+    grey = Image.new("L", (width, height))
     for top in range(0, height, rows):
         band = convert(image.crop((0, top, width, min(height, top + rows))))
-        out.paste(band.reduce(factor), (0, top // factor))
-    return out
+        grey.paste(band.convert("L"), (0, top))
+        out.paste(band.reduce(factor) if factor > 1 else band, (0, top // factor))
+    return out, grey
 
 
 def _thumbnail_jpeg(small: Image.Image, size: tuple[int, int], thumb_size: int) -> bytes:
@@ -164,8 +169,10 @@ def phash(image: Image.Image) -> int:
     as the imagehash library does), packed row by row, first coefficient in the highest bit.
     """
     if image.mode not in ("L", "RGB"):
-        image = _reduced_rgb(image, 1)
-    grey = image.convert("L").resize((_HASH_INPUT, _HASH_INPUT), Image.Resampling.LANCZOS)
+        image = _band_converter(image)(image)  # transparency flattened on white, …
+    if image.mode != "L":
+        image = image.convert("L")
+    grey = image.resize((_HASH_INPUT, _HASH_INPUT), Image.Resampling.LANCZOS)
     pixels = grey.tobytes()
     n = _HASH_INPUT
     # Along each row: rows[y][v] = Σx pixel[y][x]·cos(v, x); then down the columns.
