@@ -150,3 +150,17 @@ def api_limit_key(key_id: int) -> Limited | None:
         wait,
         f"Too many requests with this key (at most {rate}): try again in {wait} seconds.",
     )
+
+
+def api_limit_anonymous_work(request) -> Limited | None:
+    """A work read from the works registry without a key (``GET /api/v1/works/<id>``) counts
+    against its client's address in a budget of its own, lower than a key's."""
+    rate = rate_parse(settings.API_RATE_LIMIT_ANONYMOUS_WORK)
+    wait = rate_limit_hit(scope="api-anon-work", ident=client_ip(request), rate=rate)
+    if wait is None:
+        return None
+    return Limited(
+        wait,
+        f"Too many works read without an API key from this address (at most {rate}): "
+        f"try again in {wait} seconds, or send your organisation's key.",
+    )

@@ -33,7 +33,11 @@ def api_rate_limits_check(app_configs=None, **kwargs):
     from accounts.ratelimits import rate_parse
 
     errors = []
-    for name in ("API_RATE_LIMIT_PER_IP", "API_RATE_LIMIT_PER_KEY"):
+    for name in (
+        "API_RATE_LIMIT_PER_IP",
+        "API_RATE_LIMIT_PER_KEY",
+        "API_RATE_LIMIT_ANONYMOUS_WORK",
+    ):
         try:
             rate_parse(getattr(settings, name))
         except ImproperlyConfigured as exc:

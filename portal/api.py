@@ -21,6 +21,8 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from notices.api import router as notices_router
 from notices.api_base import APIError, APIKeyAuth, JSONBodyParser, validation_error_fields
+from works_registry.api import router as works_registry_router
+from works_registry.api import spawning_router
 
 
 def _api_error(request, exc: APIError):
@@ -89,3 +91,16 @@ api = PortalAPI(
 )
 
 api.add_router("", notices_router)
+api.add_router("", works_registry_router)
+
+# /api/v2/: the Spawning opt-out API v2, for pipelines that already speak it (docs/api.md).
+api_v2 = PortalAPI(
+    title="Creator Consent Portal API, Spawning-compatible",
+    version="2",
+    description=(
+        "The Spawning opt-out API v2, answered from the portal's works registry: "
+        "`POST /api/v2/query/urls/` with `Authorization: API <key>`. See docs/api.md."
+    ),
+    urls_namespace="api-v2",
+)
+api_v2.add_router("", spawning_router)

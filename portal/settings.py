@@ -478,6 +478,8 @@ NOTICES_INVITATION_MAX_AGE = env_int("NOTICES_INVITATION_MAX_AGE", 7 * 24 * 3600
 # Counted in the shared cache; they fail open (and log it) when the cache is unreachable.
 API_RATE_LIMIT_PER_IP = env("API_RATE_LIMIT_PER_IP", "1200/min")
 API_RATE_LIMIT_PER_KEY = env("API_RATE_LIMIT_PER_KEY", "600/min")
+# The works registry's GET /api/v1/works/<id> without a key: per client IP, on top of the above.
+API_RATE_LIMIT_ANONYMOUS_WORK = env("API_RATE_LIMIT_ANONYMOUS_WORK", "60/min")
 # Removal requests: evidence files (each) and the default time developers have to answer.
 REMOVALS_EVIDENCE_MAX_BYTES = env_int("REMOVALS_EVIDENCE_MAX_BYTES", 10 * 2**20)
 # Evidence images are decoded in the request (a screenshot, not a work): a lower pixel cap.

@@ -2,11 +2,12 @@ from django.contrib import admin
 from django.urls import include, path
 
 from . import views
-from .api import api
+from .api import api, api_v2
 
 # The API (portal/api.py): every router's endpoints are named ``api-v1:<url_name>``; the notices'
 # keep their older names too (``notices-api:notice-list``…), resolved to the same views.
 api_patterns, _, api_namespace = api.urls
+api_v2_patterns, _, api_v2_namespace = api_v2.urls
 notices_api_patterns = [p for p in api_patterns if (p.name or "").startswith("notice-")]
 
 portal_patterns = [
@@ -28,6 +29,7 @@ urlpatterns = [
     path("developer/", include("notices.urls_developer")),
     path("api/v1/", include((api_patterns, "api"), namespace=api_namespace)),
     path("api/v1/", include((notices_api_patterns, "notices-api"))),
+    path("api/v2/", include((api_v2_patterns, "api-v2"), namespace=api_v2_namespace)),
     path("registry/", include("notices.urls")),
     path("requests/", include("removals.urls")),
     path("review/", include("removals.urls_staff")),

@@ -1,0 +1,217 @@
+"""The works registry's HTTP endpoints (docs/api.md, "Works registry"):
+
+- ``POST /api/v1/lookup`` — bulk lookup, ``{"items": [...]}`` answered by
+  ``works_registry.lookup.lookup`` for the calling developer (the key's organisation);
+- ``GET /api/v1/works/<public_id>`` — one work; without a key, the public decision at a low
+  per-address rate (``API_RATE_LIMIT_ANONYMOUS_WORK``);
+- ``POST /api/v2/query/urls/`` — the Spawning opt-out API v2 (``text/plain``, one URL a line),
+  so that Spawning's own client (``datadiligence``) works against the portal by its URL alone.
+
+``router`` is added to ``/api/v1`` and ``api_v2`` is mounted at ``/api/v2/`` by
+``portal/api.py`` and ``portal/urls.py``. Answers are built as plain JSON (``JsonResponse``):
+the schemas below describe them for the OpenAPI document without re-validating 10,000 entries.
+"""
+
+from http import HTTPStatus
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import JsonResponse
+from ninja import Field, Router, Schema
+
+from accounts.ratelimits import api_limit_anonymous_work
+from notices.api_base import (
+    APIError,
+    ErrorBody,
+    ErrorOut,
+    api_key_check,
+    body_limit,
+    body_read,
+)
+
+from .lookup import lookup, work_by_public_id
+
+MAX_ITEMS = 10_000
+MAX_LOOKUP_BYTES = 32 * 2**20
+MAX_URL_LINES = 10_000
+MAX_URLS_BYTES = 32 * 2**20
+GENAI_USE = "train-genai"  # what the Spawning API's optOut/optIn answer for
+
+router = Router(tags=["works registry"])
+
+
+# --- What the API takes and shows ----------------------------------------------------------------
+
+
+class DecisionOut(Schema):
+    choice: str = Field(description="allow, licence or deny")
+    source: str = Field(description="where the choice comes from: override, default, grant…")
+    licence_ref: str = Field(description="the licence granted to you, for source grant")
+
+
+class MatchOut(Schema):
+    kind: str = Field(description="the item's identifier key")
+    distance: int | None = Field(None, description="for phash: the distance in bits")
+
+
+class WorkOut(Schema):
+    public_id: str
+    url: str
+    title: str
+    kind: str
+    status: str
+    claim_state: str
+    credit_name: str
+    identifiers: list[str]
+    decision: dict[str, DecisionOut] = Field(description="per use, for your organisation")
+
+
+class MatchedWorkOut(WorkOut):
+    match: MatchOut
+
+
+class ResultOut(Schema):
+    """One item's answer: ``matched``, ``works``, ``truncated`` — or ``error`` alone."""
+
+    matched: bool | None = None
+    works: list[MatchedWorkOut] | None = None
+    truncated: bool | None = None
+    error: ErrorBody | None = None
+
+
+class LookupIn(Schema):
+    """Up to 10,000 items, each an object with one key: url, sha256, phash, isbn, isrc, iswc or
+    doi. A wrong item is answered with its own error; the others are answered."""
+
+    model_config = {"extra": "forbid"}
+
+    items: list[Any] = Field(description='e.g. [{"isbn": "9780306406157"}, {"url": "https://…"}]')
+
+
+class LookupOut(Schema):
+    results: list[ResultOut]
+
+
+ERRORS = {401: ErrorOut, 404: ErrorOut, 405: ErrorOut, 429: ErrorOut}
+
+
+# --- Bulk lookup ---------------------------------------------------------------------------------
+
+
+@router.post(
+    "/lookup",
+    response={200: LookupOut, 400: ErrorOut, 413: ErrorOut, 415: ErrorOut, **ERRORS},
+    url_name="lookup",
+    summary="Look works up in bulk by any identifier",
+)
+@body_limit(MAX_LOOKUP_BYTES)
+def lookup_view(request, data: LookupIn):
+    """What creators want for the works registered under each item's identifier, for your
+    organisation: one result per item, in the request's order (docs/api.md)."""
+    if len(data.items) > MAX_ITEMS:
+        raise _too_many(MAX_ITEMS, "items")
+    return JsonResponse({"results": lookup(data.items, developer=request.developer)})
+
+
+def _too_many(limit: int, what: str) -> APIError:
+    return APIError(
+        HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+        "too_many_items",
+        f"At most {limit:,} {what} a request: split them into several requests.",
+    )
+
+
+# --- One work ------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/works/{public_id}",
+    response={200: WorkOut, **ERRORS},
+    url_name="work",
+    auth=None,
+    summary="One work and what its creator wants",
+)
+def work_view(request, public_id: str):
+    """A work as the consent digest publishes it. With your key (optional here), the decision
+    for your organisation, licences included; without one, the public decision (no licence
+    grant applies), at most ``API_RATE_LIMIT_ANONYMOUS_WORK`` a minute from one address."""
+    developer = None
+    if request.headers.get("Authorization", "").strip():
+        developer = api_key_check(request).developer
+    else:
+        limited = api_limit_anonymous_work(request)
+        if limited is not None:
+            raise APIError(
+                HTTPStatus.TOO_MANY_REQUESTS,
+                "rate_limited",
+                limited.message,
+                headers={"Retry-After": str(limited.retry_after)},
+            )
+    work = work_by_public_id(public_id, developer=developer) if len(public_id) <= 64 else None
+    if work is None:
+        raise APIError(HTTPStatus.NOT_FOUND, "not_found", "No work has this id.")
+    return JsonResponse(work)
+
+
+# --- The Spawning opt-out API v2 -----------------------------------------------------------------
+
+
+class SpawningURLOut(Schema):
+    url: str = Field(description="the line exactly as sent")
+    optOut: bool = Field(description="training generative AI is not freely allowed to you")
+    optIn: bool = Field(description="training generative AI is allowed to you")
+
+
+class SpawningOut(Schema):
+    urls: list[SpawningURLOut]
+
+
+spawning_router = Router(tags=["Spawning-compatible"])
+
+
+@spawning_router.post(
+    "/query/urls/",
+    response={200: SpawningOut, 400: ErrorOut, 413: ErrorOut, 415: ErrorOut, **ERRORS},
+    url_name="spawning-query-urls",
+    summary="Spawning opt-out API v2: which URLs are opted out",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        }
+    },
+)
+def spawning_query_urls(request):
+    """A ``text/plain`` body, one URL a line (up to 10,000), with ``Authorization: API <key>``.
+    Each line is answered in order, its ``url`` echoed as sent: ``optOut`` when training
+    generative AI (``train-genai``) is not freely allowed to your organisation (denied, or
+    only under licence), ``optIn`` when it is allowed; both false for a line that is malformed
+    or names no registered work."""
+    if request.content_type != "text/plain":
+        raise APIError(
+            HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Send the URLs one a line, with “Content-Type: text/plain”.",
+        )
+    try:
+        body = body_read(request, MAX_URLS_BYTES)
+    except RequestDataTooBig:
+        raise APIError(
+            HTTPStatus.BAD_REQUEST, "body_too_large", "The body is over 32 MiB."
+        ) from None
+    lines = body.decode("utf-8", errors="replace").split("\n")
+    if lines and lines[-1] == "":  # a final newline ends the last line
+        lines.pop()
+    lines = [line[:-1] if line.endswith("\r") else line for line in lines]
+    if len(lines) > MAX_URL_LINES:
+        raise _too_many(MAX_URL_LINES, "URLs")
+    results = lookup([{"url": line} for line in lines], developer=request.developer)
+    return JsonResponse(
+        {"urls": [_spawning(line, r) for line, r in zip(lines, results, strict=True)]}
+    )
+
+
+def _spawning(line: str, result: dict) -> dict:
+    choices = [work["decision"][GENAI_USE]["choice"] for work in result.get("works") or ()]
+    opt_out = any(choice != "allow" for choice in choices)
+    return {"url": line, "optOut": opt_out, "optIn": bool(choices) and not opt_out}
