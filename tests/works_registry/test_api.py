@@ -237,3 +237,23 @@ def test_anonymous_reads_have_a_low_limit_of_their_own(api, api_limits, book):
     assert int(response["Retry-After"]) >= 1
     # A key holder from the same address is not held by it.
     assert api.get(_work_url(book.public_id)).status_code == HTTPStatus.OK
+
+
+def test_the_readmes_registry_examples_answer_with_the_demo_key(db, api_limits):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from portal.management.commands.seed_demo import DEMO_API_KEY
+
+    call_command("seed_demo", stdout=StringIO())
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {DEMO_API_KEY}")
+    items = [{"isbn": "978-0-306-40615-7"}, {"url": "https://example.com/page?utm_source=x"}]
+    response = _post(client, {"items": items})
+    assert response.status_code == HTTPStatus.OK, response.content[:300]
+    assert [set(r) for r in response.json()["results"]] == [{"matched", "works", "truncated"}] * 2
+    spawning = Client(HTTP_AUTHORIZATION=f"API {DEMO_API_KEY}")
+    response = spawning.post("/api/v2/query/urls/", b"https://example.com/page\n", "text/plain")
+    assert response.json() == {
+        "urls": [{"url": "https://example.com/page", "optOut": False, "optIn": False}]
+    }
