@@ -175,7 +175,7 @@ def body_limit(max_bytes: int):
                 try:
                     body_read(request, max_bytes)
                 except RequestDataTooBig:
-                    return _body_too_large(max_bytes).response()
+                    return body_too_large(max_bytes).response()
             return run(request, *args, **kwargs)
 
         return wrapper
@@ -201,7 +201,7 @@ class JSONBodyParser(Parser):
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        too_large = _body_too_large(limit)
+        too_large = body_too_large(limit)
         if length > limit:  # refused before it is read
             raise too_large
         try:
@@ -225,7 +225,7 @@ class JSONBodyParser(Parser):
         return {name: value for name, value in parsed.items() if value not in ("", [])}
 
 
-def _body_too_large(limit: int) -> APIError:
+def body_too_large(limit: int) -> APIError:
     return APIError(HTTPStatus.BAD_REQUEST, "body_too_large", f"The body is over {_size(limit)}.")
 
 

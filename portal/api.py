@@ -14,13 +14,21 @@ To add a router: build it in its app (``router = Router(tags=[...])``, endpoints
 
 from http import HTTPStatus
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from django.views.decorators.http import require_GET
 from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from notices.api import router as notices_router
-from notices.api_base import APIError, APIKeyAuth, JSONBodyParser, validation_error_fields
+from notices.api_base import (
+    DEFAULT_MAX_BODY_BYTES,
+    APIError,
+    APIKeyAuth,
+    JSONBodyParser,
+    body_too_large,
+    validation_error_fields,
+)
 from works_registry.api import router as works_registry_router
 from works_registry.api import spawning_router
 
@@ -42,6 +50,20 @@ def _unauthenticated(request, exc):
 
 def _not_found(request, exc):
     return APIError(HTTPStatus.NOT_FOUND, "not_found", "Nothing here.").response()
+
+
+def _data_too_big(request, exc: RequestDataTooBig):
+    """django-ninja reads ``request.body`` before the parser does: a body over Django's
+    ``DATA_UPLOAD_MAX_MEMORY_SIZE`` is refused as the parser would have (415 for a body that is
+    not JSON, else ``body_too_large``), never as Django's HTML 400."""
+    if request.content_type != "application/json":
+        return APIError(
+            HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Send the body as JSON, with “Content-Type: application/json”.",
+        ).response()
+    limit = getattr(request, "api_max_body_bytes", DEFAULT_MAX_BODY_BYTES)
+    return body_too_large(limit).response()
 
 
 def _http_error(request, exc: HttpError):
@@ -73,6 +95,7 @@ class PortalAPI(NinjaAPI):
         self.add_exception_handler(AuthenticationError, _unauthenticated)
         self.add_exception_handler(Http404, _not_found)
         self.add_exception_handler(HttpError, _http_error)
+        self.add_exception_handler(RequestDataTooBig, _data_too_big)
 
     def get_content_type(self) -> str:
         return "application/json"  # as JsonResponse says it; JSON is UTF-8 anyway

@@ -142,6 +142,17 @@ def test_a_body_over_32_mib_is_refused(api):
     _error(_post(api, body), 400, "body_too_large")
 
 
+def test_a_body_over_djangos_upload_limit_is_refused_as_json_elsewhere(api, settings):
+    """Over DATA_UPLOAD_MAX_MEMORY_SIZE, a body the endpoint does not take is refused in the
+    API's own words (415, body_too_large), never with Django's HTML 400."""
+    big = b"x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
+    _error(_post(api, big, content_type="text/plain"), 415, "unsupported_media_type")
+    answers = "/api/v1/notices/999999/answers"
+    body = json.dumps({"answer": "complied", "statement": "x" * len(big)})
+    _error(_post(api, body, url=answers), 400, "body_too_large")
+    _error(_post(Client(), json.dumps({"items": ["x" * len(big)]})), 401, "missing_key")
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [

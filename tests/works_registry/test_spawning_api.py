@@ -177,3 +177,21 @@ def test_spawnings_own_client_works_against_the_portal(
 
     allowed = asyncio.run(rule.filter_allowed_async(urls=urls))
     assert set(allowed) == free | unknown
+
+
+def test_a_body_over_djangos_upload_limit_is_answered(developer_key, api_limits, settings, works):
+    text = "\n".join(
+        ["https://example.com/denied"] * 2 + ["https://example.net/" + "a" * 400] * 8_000
+    )
+    assert len(text) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    response = _post(_spawning(developer_key[1]), text)
+    assert response.status_code == HTTPStatus.OK, response.content[:300]
+    assert [u["optOut"] for u in response.json()["urls"][:3]] == [True, True, False]
+
+
+def test_the_v2_api_describes_itself(api_limits):
+    document = Client().get("/api/v2/openapi.json")
+    assert document.status_code == HTTPStatus.OK
+    operation = document.json()["paths"][URLS]["post"]
+    assert "text/plain" in operation["requestBody"]["content"]
+    assert Client().get("/api/v2/docs").status_code == HTTPStatus.OK
