@@ -38,8 +38,9 @@ stop() {
     echo
     echo "Stopping web server, worker and beat…"
     kill -TERM "${pids[@]}" 2>/dev/null || true
-    local left=() i
-    for ((i = 0; i < grace * 10; i++)); do
+    local left=() start=$SECONDS
+    # By the clock, not by counting rounds: on a busy machine each round takes longer.
+    while ((SECONDS - start < grace)); do
         mapfile -t left < <(running "${pids[@]}")
         ((${#left[@]})) || break
         sleep 0.1

@@ -20,6 +20,9 @@ def prefork_worker(transactional_db, broker_env, tmp_path, settings, monkeypatch
     # setting): this process's task says 1 s as the worker's does.
     monkeypatch.setattr(work_file_process, "soft_time_limit", 1)
     monkeypatch.setattr(work_file_process, "time_limit", 31)
+    # Celery caches a task's send options at its first publish: an earlier test's publish
+    # would otherwise send the default limits.
+    monkeypatch.setattr(work_file_process, "_exec_options", None)
     worker = WorkerProcess(
         broker_env,
         extra_env={
