@@ -11,6 +11,7 @@ import math
 import os
 import statistics
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 from django.core.exceptions import ValidationError
 from PIL import Image, ImageFile
@@ -64,38 +65,72 @@ def image_fingerprint(
     """Decode the image once in full (a truncated or corrupt file raises ``ValidationError``),
     then make the thumbnail from a reduced copy and the pHash from a full-size greyscale one
     (the bits ``imagehash`` gives for the same file). Animated images: first frame."""
-    if ImageFile.LOAD_TRUNCATED_IMAGES:  # someone changed Pillow's global: we would miss damage
-        raise RuntimeError("PIL.ImageFile.LOAD_TRUNCATED_IMAGES must stay False")
     with open(path, "rb") as f:
-        filetype = filetypes.sniff(f.read(filetypes.SNIFF_BYTES))
-        if filetype.family != "image":
-            raise ValidationError(f"This file is {filetype.label}, not an image.", code="not_image")
-        f.seek(0)
-        image = filetypes.open_image(f, filetype, max_pixels=max_pixels)  # header only
-        try:
-            image.load()
-            orientation = _orientation(image)
-            width, height = image.size
-            factor = max(1, int(max(width, height) / thumb_size / 2))
-            small, grey = _prepared(image, factor)
-        except _DECODE_ERRORS as exc:
-            raise ValidationError(
-                f"This image is damaged or truncated: {exc}.", code="damaged"
-            ) from None
-        finally:
-            image.close()  # frees the full-size pixels now, not at garbage collection
-        del image
-    if orientation in _TRANSPOSE:
-        small = small.transpose(_TRANSPOSE[orientation])
-        grey = grey.transpose(_TRANSPOSE[orientation])
-    if orientation >= 5:
-        width, height = height, width
+        width, height, small, grey = _decoded(f, max_pixels=max_pixels, thumb_size=thumb_size)
     return ImageFingerprint(
         width=width,
         height=height,
         phash=phash(grey),
         thumbnail=_thumbnail_jpeg(small, (width, height), thumb_size),
     )
+
+
+def image_phash(f: BinaryIO, *, max_pixels: int) -> int:
+    """The pHash of the image in the open binary file ``f`` (read from its start), decoded
+    under the same checks as ``image_fingerprint`` — content sniffed, pixels counted from the
+    header before decoding, a truncated or corrupt image refused (``ValidationError``) — and
+    hashed the same way: the works registry's image lookup gives the bits an upload gets."""
+    f.seek(0)
+    try:
+        filetype = filetypes.sniff(f.read(filetypes.SNIFF_BYTES))
+    except ValidationError:  # its messages speak of uploading a work: not what a caller did
+        filetype = None
+    if filetype is None or filetype.family != "image":
+        what = f"{filetype.label}, " if filetype is not None else ""
+        raise ValidationError(
+            f"This file is {what}not an image: send a JPEG, PNG, GIF, WebP or TIFF image.",
+            code="not_image",
+        )
+    _, _, _, grey = _decoded(f, max_pixels=max_pixels, thumb_size=480)
+    return phash(grey)
+
+
+def _decoded(
+    f: BinaryIO, *, max_pixels: int, thumb_size: int
+) -> tuple[int, int, Image.Image, Image.Image]:
+    """``(width, height, small RGB copy, full-size greyscale copy)`` as displayed (EXIF
+    orientation applied) of the image in ``f``, or ``ValidationError``."""
+    if ImageFile.LOAD_TRUNCATED_IMAGES:  # someone changed Pillow's global: we would miss damage
+        raise RuntimeError("PIL.ImageFile.LOAD_TRUNCATED_IMAGES must stay False")
+    f.seek(0)
+    filetype = filetypes.sniff(f.read(filetypes.SNIFF_BYTES))
+    if filetype.family != "image":
+        raise ValidationError(f"This file is {filetype.label}, not an image.", code="not_image")
+    f.seek(0)
+    image = filetypes.open_image(f, filetype, max_pixels=max_pixels)  # header only
+    try:
+        image.load()
+        orientation = _orientation(image)
+        width, height = image.size
+        factor = max(1, int(max(width, height) / thumb_size / 2))
+        small, grey = _prepared(image, factor)
+    except Image.DecompressionBombError:  # a later GIF frame larger than its header says
+        raise ValidationError(
+            "This image is too large to decode.", code="too_many_pixels"
+        ) from None
+    except _DECODE_ERRORS as exc:
+        raise ValidationError(
+            f"This image is damaged or truncated: {exc}.", code="damaged"
+        ) from None
+    finally:
+        image.close()  # frees the full-size pixels now, not at garbage collection
+    del image
+    if orientation in _TRANSPOSE:
+        small = small.transpose(_TRANSPOSE[orientation])
+        grey = grey.transpose(_TRANSPOSE[orientation])
+    if orientation >= 5:
+        width, height = height, width
+    return width, height, small, grey
 
 
 def _orientation(image: Image.Image) -> int:

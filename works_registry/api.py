@@ -2,6 +2,8 @@
 
 - ``POST /api/v1/lookup`` — bulk lookup, ``{"items": [...]}`` answered by
   ``works_registry.lookup.lookup`` for the calling developer (the key's organisation);
+- ``POST /api/v1/lookup/image`` — one image (the raw body, or the multipart field ``image``),
+  hashed as uploads are (``works.fingerprints.image_phash``) and answered as one ``phash`` item;
 - ``GET /api/v1/works/<public_id>`` — one work; without a key, the public decision at a low
   per-address rate (``API_RATE_LIMIT_ANONYMOUS_WORK``);
 - ``POST /api/v2/query/urls/`` — the Spawning opt-out API v2 (``text/plain``, one URL a line),
@@ -12,11 +14,21 @@
 the schemas below describe them for the OpenAPI document without re-validating 10,000 entries.
 """
 
+import io
 from http import HTTPStatus
 from typing import Any
 
-from django.core.exceptions import RequestDataTooBig
+from django.conf import settings
+from django.core.exceptions import (
+    BadRequest,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+    ValidationError,
+)
 from django.http import JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import Field, Router, Schema
 
 from accounts.ratelimits import api_limit_anonymous_work
@@ -28,6 +40,7 @@ from notices.api_base import (
     body_limit,
     body_read,
 )
+from works.fingerprints import image_phash
 
 from .lookup import lookup, work_by_public_id
 
@@ -35,6 +48,8 @@ MAX_ITEMS = 10_000
 MAX_LOOKUP_BYTES = 32 * 2**20
 MAX_URL_LINES = 10_000
 MAX_URLS_BYTES = 32 * 2**20
+MAX_IMAGE_BYTES = 20 * 2**20
+MULTIPART_OVERHEAD = 64 * 1024  # a multipart body's boundaries and headers, beside its image
 GENAI_USE = "train-genai"  # what the Spawning API's optOut/optIn answer for
 
 router = Router(tags=["works registry"])
@@ -119,6 +134,113 @@ def _too_many(limit: int, what: str) -> APIError:
         "too_many_items",
         f"At most {limit:,} {what} a request: split them into several requests.",
     )
+
+
+# --- Image lookup -------------------------------------------------------------------------------
+
+_IMAGE_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "image/*": {"schema": {"type": "string", "format": "binary"}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["image"],
+                    "properties": {"image": {"type": "string", "format": "binary"}},
+                }
+            },
+        },
+    }
+}
+
+
+@router.post(
+    "/lookup/image",
+    response={200: ResultOut, 400: ErrorOut, 413: ErrorOut, 415: ErrorOut, **ERRORS},
+    url_name="lookup-image",
+    summary="Look one image up by its perceptual hash",
+    openapi_extra=_IMAGE_BODY,
+)
+def lookup_image_view(request):
+    """One image — the raw body with its ``image/*`` type, or the multipart field ``image`` —
+    of 20 MiB at most, decoded under the limits of uploads and hashed as the portal hashes
+    them; answered as one lookup item ``{"phash": …}`` would be (docs/api.md)."""
+    image = _image_file(request)
+    try:
+        value = image_phash(image, max_pixels=settings.WORKS_IMAGE_MAX_PIXELS)
+    except ValidationError as exc:
+        raise APIError(HTTPStatus.BAD_REQUEST, "invalid_image", " ".join(exc.messages)) from None
+    finally:
+        image.close()
+    [result] = lookup([{"phash": f"{value:016x}"}], developer=request.developer)
+    return JsonResponse(result)
+
+
+def _image_too_large() -> APIError:
+    return APIError(
+        HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+        "too_large",
+        "The image is over 20 MiB: send a smaller copy, or its pHash to /api/v1/lookup.",
+    )
+
+
+def _image_file(request):
+    """The request's image as an open binary file, or an ``APIError`` (413 over 20 MiB, 415
+    for another type, 400 ``invalid`` without the multipart field, ``invalid_image`` when
+    empty). The size is checked on ``Content-Length`` before anything is read."""
+    content_type = request.content_type or ""
+    if content_type.startswith("image/"):
+        try:
+            body = body_read(request, MAX_IMAGE_BYTES)
+        except RequestDataTooBig:
+            raise _image_too_large() from None
+        if not body:
+            raise APIError(
+                HTTPStatus.BAD_REQUEST, "invalid_image", "The body is empty: send the image."
+            )
+        return io.BytesIO(body)
+    if content_type != "multipart/form-data":
+        raise APIError(
+            HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Send the image as the body with its type (“Content-Type: image/jpeg”…), or as the "
+            "field “image” of a multipart/form-data body.",
+        )
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > MAX_IMAGE_BYTES + MULTIPART_OVERHEAD:
+        raise _image_too_large()
+    try:
+        upload = request.FILES.get("image")
+    except (
+        MultiPartParserError,
+        RequestDataTooBig,
+        TooManyFieldsSent,
+        TooManyFilesSent,
+        BadRequest,
+        SuspiciousOperation,
+    ):
+        raise APIError(
+            HTTPStatus.BAD_REQUEST, "invalid", "The multipart body cannot be read."
+        ) from None
+    if upload is None:
+        raise APIError(
+            HTTPStatus.BAD_REQUEST,
+            "invalid",
+            "Send the image as the field “image”.",
+            fields={"image": ["Required."]},
+        )
+    if upload.size > MAX_IMAGE_BYTES:
+        upload.close()
+        raise _image_too_large()
+    if not upload.size:
+        raise APIError(
+            HTTPStatus.BAD_REQUEST, "invalid_image", "The field “image” is empty: send the image."
+        )
+    return upload
 
 
 # --- One work ------------------------------------------------------------------------------------
