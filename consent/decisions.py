@@ -108,14 +108,23 @@ def decisions_for_works(
 
     grants_by_owner: dict[int, list] = defaultdict(list)
     if developer is not None:
-        grants = (
+        grants = list(
             LicenceGrant.objects.active_on(on)
             .filter(developer=developer, owner_id__in=owner_ids)
-            .prefetch_related("works")
             .order_by("pk")
         )
+        # Which of *these* works each grant names, as ids: a grant may name thousands of
+        # works, and only membership matters here.
+        named: dict[int, set[int]] = defaultdict(set)
+        listed = [grant.pk for grant in grants if not grant.all_works]
+        if listed:
+            rows = LicenceGrant.works.through.objects.filter(
+                licencegrant_id__in=listed, work_id__in=work_ids
+            ).values_list("licencegrant_id", "work_id")
+            for grant_id, work_id in rows:
+                named[grant_id].add(work_id)
         for grant in grants:
-            ids = set() if grant.all_works else {w.pk for w in grant.works.all()}
+            ids = set() if grant.all_works else named[grant.pk]
             grants_by_owner[grant.owner_id].append((grant, ids))
 
     return {

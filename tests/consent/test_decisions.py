@@ -278,6 +278,24 @@ def test_many_works_cost_a_constant_number_of_queries(setup, creator, django_ass
         decisions.decisions_for_works(works, on=TODAY)
 
 
+def test_a_grant_naming_many_works_reads_only_the_works_asked_about(
+    setup, creator, django_assert_num_queries
+):
+    """A pipeline's lookup asks about a few works of creators whose grants name thousands:
+    the grant's naming is read for the works asked about only, as ids, never as whole works."""
+    many = [factories.WorkFactory(owner=creator) for _ in range(30)]
+    g = grant(setup, ["train-genai"], works=["book"])
+    g.works.add(*many)
+    with django_assert_num_queries(3) as captured:
+        result = decisions.decisions_for_works(
+            [setup["book"], setup["other_book"]], developer=setup["labs"], on=TODAY
+        )
+    assert result[setup["book"].pk]["train-genai"].source == "grant"
+    assert result[setup["other_book"].pk]["train-genai"].source == "built-in"
+    naming = captured.captured_queries[-1]["sql"]
+    assert '"works_work"' not in naming
+
+
 def test_plain_words_say_what_the_decision_means(setup):
     decision = decisions.decide(setup["book"], "train-genai", on=TODAY)
     assert decision.plain("book") == "AI companies may not train generative models on this book."
