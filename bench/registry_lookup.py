@@ -1,7 +1,7 @@
 """Benchmark: the works registry's bulk lookup selector on 1,000,000 works, on PostgreSQL.
 
-Until the HTTP benchmark (gunicorn, 4 clients, against a bare view) is written, this measures
-the selector the endpoint runs, ``works_registry.lookup.lookup``, in one process:
+The selector the endpoint runs, ``works_registry.lookup.lookup``, in one process (the HTTP
+benchmark — gunicorn, 4 clients, against a bare view — is ``bench/registry_api.py``):
 
 - 10,000 mixed identifiers (``bench/_registry_data.sample``: URLs, SHA-256, pHashes, ISBN,
   ISRC, ISWC, DOI; about 60 % hits) for the bench developer: identifiers per second, and the
