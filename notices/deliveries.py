@@ -31,6 +31,7 @@ outcome was written sends it again once the lease expires — with the same ``Me
 import functools
 import logging
 import random
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -353,6 +354,13 @@ def _unexpected(exc: Exception) -> TransportError:
     return TransportError(f"Unexpected error: {type(exc).__name__}: {exc}")
 
 
+# While a batch runs, the interpreter hands the GIL over every 0.2 ms instead of every 5: the
+# sender thread's turns (a reply read, a statement sent) are short and frequent, and with the
+# default interval each waited behind this thread building the next letter. Measured with
+# ``bench notice_delivery``: about 0.24× raw smtplib with the default, 0.27–0.31× with this.
+SENDER_SWITCH_INTERVAL = 0.0002
+
+
 class _Sender:
     """Prepares and sends a batch's messages: the network part (``Transport.deliver``) on one
     sender thread per worker process (which keeps the SMTP connection), while this thread
@@ -454,6 +462,8 @@ def _attempt_batch(delivery_ids: list[int]) -> dict[int, str]:
     halted: dict[str, object] = {}  # servers that stopped answering → when to try them again
     keeper = _LeaseKeeper(tokens)
     sender = _Sender()
+    switch_interval = sys.getswitchinterval()
+    sys.setswitchinterval(SENDER_SWITCH_INTERVAL)
     try:
         with _quick_commits():
             batch = _db(lambda: _load(tokens), what="loading deliveries")
@@ -497,6 +507,7 @@ def _attempt_batch(delivery_ids: list[int]) -> dict[int, str]:
                 if countdown is not None:
                     retries.setdefault(countdown, []).append(delivery.pk)
     finally:
+        sys.setswitchinterval(switch_interval)
         keeper.stop()
     for countdown, ids in retries.items():
         publish(ids, countdown=countdown or None, from_request=False)

@@ -16,6 +16,9 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
+from email.generator import BytesGenerator
+from email.policy import Compat32
+from io import BytesIO
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -144,9 +147,34 @@ def _sanitized(address: str, encoding: str) -> str:
     return sanitize_address(address, encoding)
 
 
+class _QuickFolding(Compat32):
+    """Python's ``compat32`` policy (the one Django's messages use), minus the ``Header``
+    folding machinery for a header that already fits on one line in plain ASCII: for those
+    ``Header.encode`` returns the value as it is, so the bytes are the same — at a fraction of
+    the cost (folding was a quarter of building a letter)."""
+
+    def _fold(self, name, value, sanitize):
+        if (
+            isinstance(value, str)
+            and value.isascii()
+            and "\r" not in value
+            and "\n" not in value
+            and value == value.strip()
+            and "  " not in value
+            and len(name) + 2 + len(value) <= (self.max_line_length or 78)
+        ):
+            return f"{name}: {value}{self.linesep}"
+        return super()._fold(name, value, sanitize)
+
+
+_QUICK_FOLDING = _QuickFolding()
+
+
 def _as_bytes(mime) -> bytes:
     """The message as Django's SMTP backend writes it (CRLF line ends)."""
-    return mime.as_bytes(linesep="\r\n")
+    buffer = BytesIO()
+    BytesGenerator(buffer, mangle_from_=False, policy=_QUICK_FOLDING).flatten(mime, linesep="\r\n")
+    return buffer.getvalue()
 
 
 class EmailTransport(Transport):
