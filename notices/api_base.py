@@ -80,7 +80,8 @@ class ErrorOut(Schema):
     error: ErrorBody
 
 
-def _rate_limited(limited: Limited | None) -> None:
+def raise_if_limited(limited: Limited | None) -> None:
+    """A limit that was hit, as the API's 429 ``rate_limited`` with ``Retry-After``."""
     if limited is not None:
         raise APIError(
             HTTPStatus.TOO_MANY_REQUESTS,
@@ -96,7 +97,7 @@ def api_limit_address(request) -> None:
     if getattr(request, "_api_address_counted", False):
         return
     request._api_address_counted = True
-    _rate_limited(api_limit_ip(request))
+    raise_if_limited(api_limit_ip(request))
 
 
 def api_key_check(request) -> APIKey:
@@ -137,7 +138,7 @@ def _key_check(request) -> APIKey:
             "Send it as “Authorization: Bearer <key>”.",
             headers={"WWW-Authenticate": f'{REALM}, error="invalid_token"'},
         )
-    _rate_limited(api_limit_key(key.pk))
+    raise_if_limited(api_limit_key(key.pk))
     request.api_key, request.developer = key, key.developer
     return key
 

@@ -39,6 +39,7 @@ from notices.api_base import (
     api_key_check,
     body_limit,
     body_read,
+    raise_if_limited,
 )
 from works.fingerprints import image_phash
 
@@ -261,14 +262,7 @@ def work_view(request, public_id: str):
     if request.headers.get("Authorization", "").strip():
         developer = api_key_check(request).developer
     else:
-        limited = api_limit_anonymous_work(request)
-        if limited is not None:
-            raise APIError(
-                HTTPStatus.TOO_MANY_REQUESTS,
-                "rate_limited",
-                limited.message,
-                headers={"Retry-After": str(limited.retry_after)},
-            )
+        raise_if_limited(api_limit_anonymous_work(request))
     work = work_by_public_id(public_id, developer=developer) if len(public_id) <= 64 else None
     if work is None:
         raise APIError(HTTPStatus.NOT_FOUND, "not_found", "No work has this id.")
