@@ -34,7 +34,10 @@ family() {  # the given processes and all their descendants
 
 stop() {
     trap - EXIT
-    trap 'grace=0' INT TERM # asked again: no more waiting
+    # A second Ctrl-C: no more waiting. A second SIGTERM changes nothing: make forwards the
+    # SIGTERM that a process manager sends the group, so it always comes twice.
+    trap 'grace=0' INT
+    trap '' TERM
     echo
     echo "Stopping web server, worker and beat…"
     kill -TERM "${pids[@]}" 2>/dev/null || true

@@ -130,10 +130,13 @@ class Run:
         wait_for(lambda: "ready." in self.log(), timeout=40, what="the Celery worker")
         wait_for(lambda: len(children(self.worker())) == 2, timeout=20, what="two pool processes")
 
-    def stop(self, signum) -> float:
-        """Send ``signum`` to the whole process group; seconds until every process is gone."""
+    def stop(self, signum, *, forwarded: bool = False) -> float:
+        """Send ``signum`` to the whole process group (and, ``forwarded``, once more to run.sh,
+        as ``make`` does with the SIGTERM it gets); seconds until every process is gone."""
         start = time.monotonic()
         os.killpg(self.sid, signum)
+        if forwarded:
+            os.kill(self.sid, signum)
         while session_processes(self.sid) and time.monotonic() - start < STOP_WITHIN + 5:
             time.sleep(0.1)
         return time.monotonic() - start
@@ -211,3 +214,16 @@ def test_a_worker_deaf_to_sigterm_is_killed_after_the_grace_period(run):
     assert not left, f"still running {took:.1f} s after SIGTERM: {left}\n{run.log()[-3000:]}"
     assert took < STOP_WITHIN
     assert "killed with SIGKILL" in run.log()
+
+
+def test_a_sigterm_that_make_forwards_does_not_cut_the_grace_short(run):
+    """`make run` under a process manager: the group's SIGTERM reaches run.sh twice (make
+    forwards its own). That is not a second Ctrl-C: the worker still stops by itself."""
+    run.wait_until_up()
+
+    took = run.stop(signal.SIGTERM, forwarded=True)
+
+    left = {pid: command(pid) for pid in session_processes(run.sid)}
+    assert not left, f"still running {took:.1f} s after SIGTERM: {left}\n{run.log()[-3000:]}"
+    assert took < STOP_WITHIN
+    assert "killed with SIGKILL" not in run.log()
