@@ -398,6 +398,10 @@ class _Sender:
         except DatabaseError:  # prepared again in its turn
             pass
 
+    def run(self, fn):
+        """Run ``fn`` on the sender thread (with its database connection) and return its result."""
+        return self._pool.submit(fn).result()
+
     def prepared(self, delivery: Delivery):
         """The delivery's prepared message (made ahead, or now), or the ``TransportError`` that
         preparing it raised. Raises ``DatabaseError`` if the database stays unreachable."""
@@ -465,7 +469,7 @@ def _attempt_batch(delivery_ids: list[int]) -> dict[int, str]:
     switch_interval = sys.getswitchinterval()
     sys.setswitchinterval(SENDER_SWITCH_INTERVAL)
     try:
-        with _quick_commits():
+        with _quick_commits(sender):
             batch = _db(lambda: _load(tokens), what="loading deliveries")
             for index, delivery in enumerate(batch):
                 upcoming = batch[index + 1] if index + 1 < len(batch) else None
@@ -651,28 +655,31 @@ def _record_delivered(outcome: Outcome) -> str | None:
 
 
 @contextmanager
-def _quick_commits():
-    """On PostgreSQL, the worker's recording commits do not wait for the disk
-    (``synchronous_commit = off``, this connection only, for one batch): an outcome is visible
-    to every other connection at once and on disk within a fraction of a second. Only a crash
-    of the database server itself in that fraction could forget one — and the sweep then sends
-    that message again under the same identity, exactly as after a killed worker."""
+def _quick_commits(sender: "_Sender"):
+    """On PostgreSQL, the batch's commits do not wait for the disk (``synchronous_commit =
+    off`` for the batch, on this thread's connection and on the sender thread's, which records
+    the outcomes): an outcome is visible to every other connection at once and on disk within a
+    fraction of a second. Only a crash of the database server itself in that fraction could
+    forget one — and the sweep then sends that message again under the same identity, exactly
+    as after a killed worker."""
     quick = connection.vendor == "postgresql" and not connection.in_atomic_block
     if quick:
-        _db(lambda: _set_synchronous_commit("off"), what="starting a batch")
+        _db(lambda: _synchronous_commit(quick=True), what="starting a batch")
+        sender.run(lambda: _db(lambda: _synchronous_commit(quick=True), what="starting a batch"))
     try:
         yield
     finally:
         if quick:
-            try:
-                _set_synchronous_commit("on")
-            except DatabaseError:  # a connection lost meanwhile starts with the default again
-                pass
+            for run in (lambda fn: fn(), sender.run):
+                try:
+                    run(lambda: _synchronous_commit(quick=False))
+                except DatabaseError:  # a connection lost meanwhile starts with the default
+                    pass
 
 
-def _set_synchronous_commit(value: str) -> None:
+def _synchronous_commit(*, quick: bool) -> None:
     with connection.cursor() as cursor:
-        cursor.execute(f"SET synchronous_commit TO {value}")
+        cursor.execute("SET synchronous_commit TO off" if quick else "RESET synchronous_commit")
 
 
 def _record_retrying(outcome: Outcome, *, due_if_released=None):
