@@ -128,39 +128,41 @@ def client_ip(request) -> str:
 # --- The API's limits ---------------------------------------------------------------------------
 
 
+def _limit(scope: str, ident: str, setting: str, message: str) -> Limited | None:
+    """Count one hit of ``ident`` against the rate named by ``setting``; a ``Limited`` (with
+    ``message`` filled in with the rate and the wait) once it is over."""
+    rate = rate_parse(getattr(settings, setting))
+    wait = rate_limit_hit(scope=scope, ident=ident, rate=rate)
+    return None if wait is None else Limited(wait, message.format(rate=rate, wait=wait))
+
+
 def api_limit_ip(request) -> Limited | None:
     """Every API request counts against its client's address, before its key is looked at."""
-    rate = rate_parse(settings.API_RATE_LIMIT_PER_IP)
-    wait = rate_limit_hit(scope="api-ip", ident=client_ip(request), rate=rate)
-    if wait is None:
-        return None
-    return Limited(
-        wait,
-        f"Too many requests from this address (at most {rate}): try again in {wait} seconds.",
+    return _limit(
+        "api-ip",
+        client_ip(request),
+        "API_RATE_LIMIT_PER_IP",
+        "Too many requests from this address (at most {rate}): try again in {wait} seconds.",
     )
 
 
 def api_limit_key(key_id: int) -> Limited | None:
     """Every request with a valid key counts against that key, wherever it comes from."""
-    rate = rate_parse(settings.API_RATE_LIMIT_PER_KEY)
-    wait = rate_limit_hit(scope="api-key", ident=str(key_id), rate=rate)
-    if wait is None:
-        return None
-    return Limited(
-        wait,
-        f"Too many requests with this key (at most {rate}): try again in {wait} seconds.",
+    return _limit(
+        "api-key",
+        str(key_id),
+        "API_RATE_LIMIT_PER_KEY",
+        "Too many requests with this key (at most {rate}): try again in {wait} seconds.",
     )
 
 
 def api_limit_anonymous_work(request) -> Limited | None:
     """A work read from the works registry without a key (``GET /api/v1/works/<id>``) counts
     against its client's address in a budget of its own, lower than a key's."""
-    rate = rate_parse(settings.API_RATE_LIMIT_ANONYMOUS_WORK)
-    wait = rate_limit_hit(scope="api-anon-work", ident=client_ip(request), rate=rate)
-    if wait is None:
-        return None
-    return Limited(
-        wait,
-        f"Too many works read without an API key from this address (at most {rate}): "
-        f"try again in {wait} seconds, or send your organisation's key.",
+    return _limit(
+        "api-anon-work",
+        client_ip(request),
+        "API_RATE_LIMIT_ANONYMOUS_WORK",
+        "Too many works read without an API key from this address (at most {rate}): "
+        "try again in {wait} seconds, or send your organisation's key.",
     )
