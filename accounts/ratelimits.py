@@ -2,8 +2,9 @@
 
 A limit is written ``"N/period"``: ``"600/min"``, ``"20/s"``, ``"5000/h"``, ``"100/10s"``
 (units ``s``, ``min``/``m``, ``h``, ``d``); an empty string turns it off. Hits are counted in
-fixed windows of the period (``cache.incr``, ``cache.add`` when the window's counter does not
-exist yet), in Django's default cache, so every process counts together: Redis in production,
+fixed windows of the period (with Redis, ``FailOpenRedisCache.count``: one round trip;
+otherwise ``cache.incr``, ``cache.add`` when the window's counter does not exist yet), in
+Django's default cache, so every process counts together: Redis in production,
 where both are atomic; the database cache table on the embedded default, where ``incr`` is not,
 and concurrent requests may now and then be counted once for two.
 
@@ -13,8 +14,9 @@ does not ask the cache again (so a cache that times out does not slow every requ
 log gets one line, not one a request).
 
 ``api_limit_ip(request)`` and ``api_limit_key(key_id)`` are the API's two limits (settings
-``API_RATE_LIMIT_PER_IP`` and ``API_RATE_LIMIT_PER_KEY``, docs/api.md): each answers ``None``,
-or the ``Limited`` the caller turns into its 429 — whatever framework serves the endpoint.
+``API_RATE_LIMIT_PER_IP`` and ``API_RATE_LIMIT_PER_KEY``, docs/api.md), and
+``api_limit_ip_and_key`` counts both in one round trip: each answers ``None``, or the
+``Limited`` the caller turns into its 429 — whatever framework serves the endpoint.
 """
 
 import ipaddress
@@ -78,20 +80,25 @@ def rate_parse(text: str) -> Rate | None:
     return Rate(int(count), period)
 
 
-def rate_limit_hit(*, scope: str, ident: str, rate: Rate | None) -> int | None:
-    """Count one hit of ``ident`` in ``scope``; None while within ``rate``, else the seconds
-    until the current window ends. Fails open (None) when the cache does."""
+def rate_limits_hit(hits: list[tuple[str, str, Rate | None]]) -> list[int | None]:
+    """Count one hit against each ``(scope, ident, rate)`` — with Redis all in one round trip
+    (``FailOpenRedisCache.count_many``). For each, None while within its rate (or when it has
+    none), else the seconds until the current window ends. Fails open (all None) when the
+    cache does."""
     global _paused_until
-    if rate is None or time.monotonic() < _paused_until:
-        return None
+    waits: list[int | None] = [None] * len(hits)
+    if time.monotonic() < _paused_until:
+        return waits
     now = time.time()
-    window = int(now // rate.period)
-    key = f"ratelimit:{scope}:{ident}:{rate.period}:{window}"
+    counted = [(i, int(now // rate.period), rate) for i, (_, _, rate) in enumerate(hits) if rate]
+    if not counted:
+        return waits
+    keys = [
+        (f"ratelimit:{hits[i][0]}:{hits[i][1]}:{rate.period}:{window}", 2 * rate.period)
+        for i, window, rate in counted
+    ]
     try:
-        try:
-            count = cache.incr(key)
-        except ValueError:  # the window's first hit (unless another process just added it)
-            count = 1 if cache.add(key, 1, timeout=2 * rate.period) else cache.incr(key)
+        counts = _count(keys)
     except Exception as exc:  # any cache error: let the request through
         _paused_until = time.monotonic() + FAIL_OPEN_PAUSE
         logger.warning(
@@ -100,10 +107,26 @@ def rate_limit_hit(*, scope: str, ident: str, rate: Rate | None) -> int | None:
             type(exc).__name__,
             exc,
         )
-        return None
-    if count <= rate.count:
-        return None
-    return max(1, math.ceil((window + 1) * rate.period - now))
+        return waits
+    if counts is None:  # Redis unreachable: accounts.cache has logged it
+        return waits
+    for (i, window, rate), count in zip(counted, counts, strict=True):
+        if count > rate.count:
+            waits[i] = max(1, math.ceil((window + 1) * rate.period - now))
+    return waits
+
+
+def _count(keys: list[tuple[str, int]]) -> list[int] | None:
+    if hasattr(cache, "count_many"):  # Redis (accounts.cache): one round trip for all
+        return cache.count_many(keys)
+    counts = []
+    for key, timeout in keys:
+        try:
+            count = cache.incr(key)
+        except ValueError:  # the window's first hit (unless another process just added it)
+            count = 1 if cache.add(key, 1, timeout=timeout) else cache.incr(key)
+        counts.append(count)
+    return counts
 
 
 def client_ip(request) -> str:
@@ -128,41 +151,53 @@ def client_ip(request) -> str:
 # --- The API's limits ---------------------------------------------------------------------------
 
 
-def _limit(scope: str, ident: str, setting: str, message: str) -> Limited | None:
-    """Count one hit of ``ident`` against the rate named by ``setting``; a ``Limited`` (with
-    ``message`` filled in with the rate and the wait) once it is over."""
-    rate = rate_parse(getattr(settings, setting))
-    wait = rate_limit_hit(scope=scope, ident=ident, rate=rate)
-    return None if wait is None else Limited(wait, message.format(rate=rate, wait=wait))
+_ADDRESS_MESSAGE = (
+    "Too many requests from this address (at most {rate}): try again in {wait} seconds."
+)
+_KEY_MESSAGE = "Too many requests with this key (at most {rate}): try again in {wait} seconds."
+
+
+def _limits(*limits: tuple[str, str, str, str]) -> Limited | None:
+    """Count one hit against each ``(scope, ident, setting, message)`` at once; the first
+    ``Limited`` over its rate (``message`` filled in with the rate and the wait), or None."""
+    rates = [rate_parse(getattr(settings, setting)) for _, _, setting, _ in limits]
+    waits = rate_limits_hit(
+        [(scope, ident, rate) for (scope, ident, _, _), rate in zip(limits, rates, strict=True)]
+    )
+    for (_, _, _, message), rate, wait in zip(limits, rates, waits, strict=True):
+        if wait is not None:
+            return Limited(wait, message.format(rate=rate, wait=wait))
+    return None
 
 
 def api_limit_ip(request) -> Limited | None:
     """Every API request counts against its client's address, before its key is looked at."""
-    return _limit(
-        "api-ip",
-        client_ip(request),
-        "API_RATE_LIMIT_PER_IP",
-        "Too many requests from this address (at most {rate}): try again in {wait} seconds.",
-    )
+    return _limits(("api-ip", client_ip(request), "API_RATE_LIMIT_PER_IP", _ADDRESS_MESSAGE))
 
 
 def api_limit_key(key_id: int) -> Limited | None:
     """Every request with a valid key counts against that key, wherever it comes from."""
-    return _limit(
-        "api-key",
-        str(key_id),
-        "API_RATE_LIMIT_PER_KEY",
-        "Too many requests with this key (at most {rate}): try again in {wait} seconds.",
-    )
+    return _limits(("api-key", str(key_id), "API_RATE_LIMIT_PER_KEY", _KEY_MESSAGE))
+
+
+def api_limit_ip_and_key(request, key_id: int | None) -> Limited | None:
+    """``api_limit_ip`` and, for a valid key (``key_id`` not None), ``api_limit_key``, counted
+    together (one round trip): the address's ``Limited`` first, then the key's."""
+    limits = [("api-ip", client_ip(request), "API_RATE_LIMIT_PER_IP", _ADDRESS_MESSAGE)]
+    if key_id is not None:
+        limits.append(("api-key", str(key_id), "API_RATE_LIMIT_PER_KEY", _KEY_MESSAGE))
+    return _limits(*limits)
 
 
 def api_limit_anonymous_work(request) -> Limited | None:
     """A work read from the works registry without a key (``GET /api/v1/works/<id>``) counts
     against its client's address in a budget of its own, lower than a key's."""
-    return _limit(
-        "api-anon-work",
-        client_ip(request),
-        "API_RATE_LIMIT_ANONYMOUS_WORK",
-        "Too many works read without an API key from this address (at most {rate}): "
-        "try again in {wait} seconds, or send your organisation's key.",
+    return _limits(
+        (
+            "api-anon-work",
+            client_ip(request),
+            "API_RATE_LIMIT_ANONYMOUS_WORK",
+            "Too many works read without an API key from this address (at most {rate}): "
+            "try again in {wait} seconds, or send your organisation's key.",
+        )
     )

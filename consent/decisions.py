@@ -60,9 +60,13 @@ def _grant_covers(grant: LicenceGrant, work_id: int, use: str, grant_work_ids: s
     return use in grant.uses or (use == "train-genai" and "train-ai" in grant.uses)
 
 
-def _resolve(
+def decisions_resolve(
     *, work_id: int, defaults: dict[str, str], overrides: dict[str, str], grants: list
 ) -> dict[str, Decision]:
+    """The rules above for one work, from what was read: the owner's ``defaults`` and the
+    work's ``overrides`` (use → choice), and ``grants`` — ``(grant, ids of the works it names)``
+    for the active grants of the owner to the developer asked about (any object with ``pk``,
+    ``all_works``, ``uses`` and ``licence_ref`` will do)."""
     decisions: dict[str, Decision] = {}
     for use in USES:
         granted = next((g for g, ids in grants if _grant_covers(g, work_id, use, ids)), None)
@@ -128,7 +132,7 @@ def decisions_for_works(
             grants_by_owner[grant.owner_id].append((grant, ids))
 
     return {
-        work.pk: _resolve(
+        work.pk: decisions_resolve(
             work_id=work.pk,
             defaults=defaults[work.owner_id],
             overrides=overrides[work.pk],
@@ -151,4 +155,4 @@ def defaults_for(owner) -> dict[str, Decision]:
     rows = dict(
         Preference.objects.filter(owner=owner, work__isnull=True).values_list("use", "choice")
     )
-    return _resolve(work_id=0, defaults=rows, overrides={}, grants=[])
+    return decisions_resolve(work_id=0, defaults=rows, overrides={}, grants=[])

@@ -2,9 +2,10 @@
 
 - ``APIError``: an error answered as ``{"error": {"code", "message"[, "fields"]}}``
   (``ErrorOut``, its schema for the OpenAPI document);
-- ``api_key_check(request)``: the one key check — the call counted against its address, the
-  ``Authorization: Bearer <key>`` (or ``API <key>``) header read, the key authenticated and
-  counted against its own limit. ``/api/v1``, ``/api/v2`` and the consent digest exports use
+- ``api_key_check(request)``: the one key check — the ``Authorization: Bearer <key>`` (or
+  ``API <key>``) header read, the key authenticated, and the call counted against its address
+  and (a valid key) against the key, both in one round trip, the address's limit judged
+  first. ``/api/v1``, ``/api/v2`` and the consent digest exports use
   it; it runs once a request whoever calls it first;
 - ``APIKeyAuth``: that check as a django-ninja auth class (``request.auth`` is the ``APIKey``;
   ``request.api_key`` and ``request.developer`` are set too);
@@ -29,7 +30,7 @@ from ninja.decorators import decorate_view
 from ninja.parser import Parser
 from ninja.security import HttpBearer
 
-from accounts.ratelimits import Limited, api_limit_ip, api_limit_key
+from accounts.ratelimits import Limited, api_limit_ip, api_limit_ip_and_key, api_limit_key
 
 from .models import APIKey
 from .services.apikeys import api_key_authenticate
@@ -117,9 +118,9 @@ def api_key_check(request) -> APIKey:
 
 
 def _key_check(request) -> APIKey:
-    api_limit_address(request)
     header = request.headers.get("Authorization", "").strip()
     if not header:
+        api_limit_address(request)
         raise APIError(
             HTTPStatus.UNAUTHORIZED,
             "missing_key",
@@ -130,6 +131,13 @@ def _key_check(request) -> APIKey:
     key = None
     if len(parts) == 2 and parts[0].lower() in AUTH_SCHEMES:
         key = api_key_authenticate(parts[1])
+    # The address and (a valid) key counted together, in one round trip, the address judged
+    # first — unless the address was counted already for this request.
+    if getattr(request, "_api_address_counted", False):
+        raise_if_limited(api_limit_key(key.pk) if key is not None else None)
+    else:
+        request._api_address_counted = True
+        raise_if_limited(api_limit_ip_and_key(request, key.pk if key is not None else None))
     if key is None:
         raise APIError(
             HTTPStatus.UNAUTHORIZED,
@@ -138,7 +146,6 @@ def _key_check(request) -> APIKey:
             "Send it as “Authorization: Bearer <key>”.",
             headers={"WWW-Authenticate": f'{REALM}, error="invalid_token"'},
         )
-    raise_if_limited(api_limit_key(key.pk))
     request.api_key, request.developer = key, key.developer
     return key
 

@@ -1,6 +1,7 @@
 """What every path under ``/api/`` gets before and after its view, whichever framework serves it
-(docs/api.md): the call counted against its address first of all, then against its key when it
-carries one (``notices.api_base.api_key_check``, the one key check; a bad key is a 401
+(docs/api.md): the call counted against its address first of all and, when it carries a
+key, against the key (``notices.api_base.api_key_check``, the one key check: its key is
+read from the database first, then both counts are made in one round trip; a bad key is a 401
 wherever it is sent); a 404, 405 or 500 that Django or django-ninja answered in HTML or plain
 text answered in JSON instead (a 405 with its ``Allow``); ``Cache-Control: no-store`` unless
 the view chose otherwise."""
@@ -49,9 +50,10 @@ class APIMiddleware:
         if not request.path.startswith(API_PREFIX):
             return self.get_response(request)
         try:
-            api_limit_address(request)
             if request.headers.get("Authorization", "").strip():
-                api_key_check(request)
+                api_key_check(request)  # counts the address too
+            else:
+                api_limit_address(request)
         except APIError as exc:
             return exc.response()
         response = self.get_response(request)

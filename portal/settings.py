@@ -147,6 +147,15 @@ if DATABASE_URL:
     }
     if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # a sqlite:// URL
         DATABASES["default"]["ENGINE"] = "portal.sqlite3"  # see below
+    elif env_bool("DB_SERVER_SIDE_BINDING", True):
+        # PostgreSQL binds the parameters, so psycopg prepares a statement after
+        # DB_PREPARE_THRESHOLD runs on a connection and it is not planned again ("off": never,
+        # for a pooler in transaction mode). docs/operations.md, "Database".
+        threshold = env("DB_PREPARE_THRESHOLD", "5").strip().lower()
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            server_side_binding=True,
+            prepare_threshold=None if threshold in ("", "off", "none") else int(threshold),
+        )
 else:
     DATABASES = {
         "default": {
@@ -390,6 +399,9 @@ WORKS_MAX_BYTES = {
 }
 WORKS_EVIDENCE_MAX_BYTES = env_int("WORKS_EVIDENCE_MAX_MB", 20) * MB
 WORKS_IMAGE_MAX_PIXELS = env_int("WORKS_IMAGE_MAX_PIXELS", 150_000_000)  # checked before decoding
+# An image sent to POST /api/v1/lookup/image is decoded in the web process, inside the request:
+# a lower limit there (a 48-megapixel photo passes; 150 would hold about 600 MB of pixels).
+WORKS_REGISTRY_IMAGE_MAX_PIXELS = env_int("WORKS_REGISTRY_IMAGE_MAX_PIXELS", 50_000_000)
 WORKS_STORAGE_QUOTA = env_int("WORKS_STORAGE_QUOTA_MB", 20 * 1024) * MB  # per creator
 WORKS_UPLOADS_PER_HOUR = env_int("WORKS_UPLOADS_PER_HOUR", 200)  # per creator
 WORKS_THUMBNAIL_SIZE = env_int("WORKS_THUMBNAIL_SIZE", 480)

@@ -20,6 +20,11 @@ portal_patterns = [
 ]
 
 urlpatterns = [
+    # The API first: pipelines call it most, and Django tries patterns in order (a path that
+    # matches late pays for every pattern before it). Nothing else starts with "api/".
+    path("api/v1/", include((api_patterns, "api"), namespace=api_namespace)),
+    path("api/v1/", include((notices_api_patterns, "notices-api"))),
+    path("api/v2/", include((api_v2_patterns, "api-v2"), namespace=api_v2_namespace)),
     path("", include((portal_patterns, "portal"))),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
@@ -27,9 +32,6 @@ urlpatterns = [
     path("", include("notices.urls_answers")),
     path("", include("notices.urls_keys")),
     path("developer/", include("notices.urls_developer")),
-    path("api/v1/", include((api_patterns, "api"), namespace=api_namespace)),
-    path("api/v1/", include((notices_api_patterns, "notices-api"))),
-    path("api/v2/", include((api_v2_patterns, "api-v2"), namespace=api_v2_namespace)),
     path("registry/", include("notices.urls")),
     path("requests/", include("removals.urls")),
     path("review/", include("removals.urls_staff")),

@@ -43,7 +43,8 @@ from notices.api_base import (
 )
 from works.fingerprints import image_phash
 
-from .lookup import lookup, work_by_public_id
+from .lookup import lookup
+from .one_work import one_work_object
 
 MAX_ITEMS = 10_000
 MAX_LOOKUP_BYTES = 32 * 2**20
@@ -165,11 +166,13 @@ _IMAGE_BODY = {
 )
 def lookup_image_view(request):
     """One image — the raw body with its ``image/*`` type, or the multipart field ``image`` —
-    of 20 MiB at most, decoded under the limits of uploads and hashed as the portal hashes
-    them; answered as one lookup item ``{"phash": …}`` would be (docs/api.md)."""
+    of 20 MiB at most, decoded under the limits of uploads (but at most
+    ``WORKS_REGISTRY_IMAGE_MAX_PIXELS``: it is decoded in the web process) and hashed as the
+    portal hashes them; answered as one lookup item ``{"phash": …}`` would be
+    (docs/api.md)."""
     image = _image_file(request)
     try:
-        value = image_phash(image, max_pixels=settings.WORKS_IMAGE_MAX_PIXELS)
+        value = image_phash(image, max_pixels=settings.WORKS_REGISTRY_IMAGE_MAX_PIXELS)
     except ValidationError as exc:
         raise APIError(HTTPStatus.BAD_REQUEST, "invalid_image", " ".join(exc.messages)) from None
     finally:
@@ -263,7 +266,7 @@ def work_view(request, public_id: str):
         developer = api_key_check(request).developer
     else:
         raise_if_limited(api_limit_anonymous_work(request))
-    work = work_by_public_id(public_id, developer=developer) if len(public_id) <= 64 else None
+    work = one_work_object(public_id, developer=developer) if len(public_id) <= 64 else None
     if work is None:
         raise APIError(HTTPStatus.NOT_FOUND, "not_found", "No work has this id.")
     return JsonResponse(work)

@@ -123,12 +123,6 @@ def work_objects(work_ids, *, developer=None) -> dict[int, dict]:
     return objects
 
 
-def work_by_public_id(public_id: str, *, developer=None) -> dict | None:
-    """One work's object (see ``work_objects``), or None when no work has that public id."""
-    pk = Work.objects.filter(public_id=public_id).values_list("pk", flat=True).first()
-    return None if pk is None else work_objects([pk], developer=developer)[pk]
-
-
 def _matches(wanted: dict[str, dict]) -> dict[int, dict[int, int]]:
     """``{item index: {work pk: distance}}`` for the parsed items (``kind → value → [index]``)."""
     found: dict[int, dict[int, int]] = defaultdict(dict)

@@ -16,8 +16,8 @@ How a digest is built (``digest_build``):
    works all had one previous choice; otherwise the ledger cannot tell and the choice is
    *unknown*). A grant is in force at an instant when it existed and was not yet revoked then
    and the local date just before it lies within its dates. Both ends go through
-   ``decisions._resolve``, the one place the rules live. So the same period rebuilt later (the
-   full export) lists the same works.
+   ``decisions.decisions_resolve``, the one place the rules live. So the same period rebuilt
+   later (the full export) lists the same works.
 3. A candidate is **listed** when, for some use, its choice or licence differs between start and
    end, or either is unknown (listed conservatively, ``previous`` null for that use).
 

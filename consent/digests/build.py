@@ -15,7 +15,7 @@ from django.urls import reverse
 from notices.models import AIDeveloper
 from works.models import Work, WorkIdentifier
 
-from ..decisions import Decision, _resolve
+from ..decisions import Decision, decisions_resolve
 from ..models import LedgerChain, LedgerEntry, LicenceGrant, Preference
 from ..vocabulary import USES, Choice
 from .periods import local_day_before
@@ -129,12 +129,14 @@ class LedgerWindow:
 
 
 def _decide(work_id: int, defaults: dict, overrides: dict, grants: list) -> dict:
-    """``_resolve`` where an override may be UNKNOWN: use → Decision, or None when the ledger
-    cannot tell (a grant still decides; ``train-genai`` follows an unknown ``train-ai`` unless
-    it is denied anyway)."""
+    """``decisions_resolve`` where an override may be UNKNOWN: use → Decision, or None when the
+    ledger cannot tell (a grant still decides; ``train-genai`` follows an unknown ``train-ai``
+    unless it is denied anyway)."""
     unknown = {use for use, choice in overrides.items() if choice == UNKNOWN}
     known = {use: choice for use, choice in overrides.items() if choice != UNKNOWN}
-    decisions = _resolve(work_id=work_id, defaults=defaults, overrides=known, grants=grants)
+    decisions = decisions_resolve(
+        work_id=work_id, defaults=defaults, overrides=known, grants=grants
+    )
     result: dict[str, Decision | None] = {}
     for use, decision in decisions.items():
         doubtful = use in unknown or (

@@ -11,7 +11,7 @@ import secrets
 from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -79,21 +79,53 @@ def api_key_revoke(*, actor: User, key: APIKey) -> APIKey:
     return key
 
 
+# The key check is on every API call, so it is one small SQL query (the ORM's version cost four
+# times as much): the row found by prefix, whether the key and its organisation are usable,
+# whether last_used_at is recent, and what a loaded copy must match to be reused.
+_KEY_SQL = """
+SELECT k.id, k.hashed, k.revoked_at IS NULL AND d.is_active,
+       k.last_used_at IS NOT NULL AND k.last_used_at >= %s,
+       k.hashed, k.name, k.developer_id, d.updated_at
+  FROM notices_apikey k
+  JOIN notices_aideveloper d ON d.id = k.developer_id
+ WHERE k.prefix = %s
+"""
+# Per process: key id → (what the row said, the key with its developer). A loaded copy is
+# reused only while its hash, name, organisation and organisation's updated_at are what the
+# query just read; revocation and deactivation are read on every call, so they take effect at
+# once.
+_loaded: dict[int, tuple[tuple, APIKey]] = {}
+_LOADED_MAX = 1000
+
+
 def api_key_authenticate(raw: str) -> APIKey | None:
-    """The active key ``raw`` is, or None (malformed, unknown, revoked, or its developer
-    inactive). Compares hashes in constant time and notes when the key was last used."""
+    """The active key ``raw`` is (with its ``developer``), or None (malformed, unknown, revoked,
+    or its developer inactive). Compares hashes in constant time and notes when the key was
+    last used. The instance returned may be shared by this process's requests: read it, do
+    not change it."""
     parts = (raw or "").strip().split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_SCHEME or not parts[1] or not parts[2]:
         return None
-    key = APIKey.objects.select_related("developer").filter(prefix=parts[1]).first()
-    # Compare even when no row matched, so timing says nothing about which prefixes exist.
-    expected = key.hashed if key is not None else "0" * 64
-    if not hmac.compare_digest(expected, _hash(raw.strip())) or key is None:
-        return None
-    if key.revoked_at is not None or not key.developer.is_active:
-        return None
     now = timezone.now()
-    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
-        APIKey.objects.filter(pk=key.pk).update(last_used_at=now)
-        key.last_used_at = now
-    return key
+    recent = connection.ops.adapt_datetimefield_value(now - LAST_USED_RESOLUTION)
+    with connection.cursor() as cursor:
+        cursor.execute(_KEY_SQL, [recent, parts[1]])
+        row = cursor.fetchone()
+    # Compare even when no row matched, so timing says nothing about which prefixes exist.
+    expected = row[1] if row is not None else "0" * 64
+    if not hmac.compare_digest(expected, _hash(raw.strip())) or row is None:
+        return None
+    key_id, _, usable, used_lately, *version = row
+    if not usable:
+        return None
+    if not used_lately:
+        APIKey.objects.filter(pk=key_id).update(last_used_at=now)
+    loaded = _loaded.get(key_id)
+    if loaded is None or loaded[0] != tuple(version):
+        key = APIKey.objects.select_related("developer").filter(pk=key_id).first()
+        if key is None:  # deleted since the query above
+            return None
+        if len(_loaded) >= _LOADED_MAX:
+            _loaded.clear()
+        loaded = _loaded[key_id] = (tuple(version), key)
+    return loaded[1]

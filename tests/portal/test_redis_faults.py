@@ -18,10 +18,12 @@ from http import HTTPStatus
 from pathlib import Path
 
 import pytest
+import redis
 from django.urls import reverse
 
-from accounts import broker
+from accounts import broker, ratelimits
 from accounts import cache as fail_open_cache
+from notices.services import api_key_create
 from portal.tasks import heartbeat
 from tests import factories
 from tests.notices.brokers import PrivateRedis, use_broker
@@ -156,6 +158,34 @@ def test_sign_in_works_with_redis_stopped_and_says_limits_are_off(
 
     said = [r for r in caplog.records if "rate limits are off" in r.getMessage()]
     assert len(said) == 1, [r.getMessage() for r in caplog.records]
+
+
+def test_api_limits_are_counted_in_redis_and_off_while_it_is_stopped(
+    client, creator, redis_everywhere, settings
+):
+    """Both API limits are counted in one round trip, each counter expiring on its own; with
+    Redis stopped the API still answers (limits off)."""
+    settings.API_RATE_LIMIT_PER_KEY = "3/min"
+    settings.API_RATE_LIMIT_PER_IP = "100/min"
+    ratelimits._paused_until = 0.0
+    developer = factories.AIDeveloperFactory()
+    member = factories.DeveloperMemberFactory(developer=developer).user
+    _, clear = api_key_create(actor=member, developer=developer, name="pipeline")
+    work = factories.WorkFactory(owner=creator)
+    url = f"/api/v1/works/{work.public_id}"
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {clear}"}
+
+    assert [client.get(url, **headers).status_code for _ in range(3)] == [200] * 3
+    refused = client.get(url, **headers)
+    assert refused.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    counters = redis.Redis.from_url(redis_everywhere.url)
+    keys = counters.keys("*ratelimit:api-*")
+    assert len(keys) == 2  # the address's and the key's
+    assert all(0 < counters.ttl(key) <= 120 for key in keys)
+
+    redis_everywhere.stop()
+    assert client.get(url, **headers).status_code == HTTPStatus.OK
 
 
 # --- The worker after a long outage -------------------------------------------------------------

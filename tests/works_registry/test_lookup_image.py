@@ -170,6 +170,17 @@ def test_a_png_bomb_is_refused_before_it_is_decoded(api, tmp_path):
     assert "megapixels" in error["message"]
 
 
+def test_an_image_over_the_apis_own_pixel_limit_is_refused_undecoded(api, tmp_path):
+    """Uploads may have 150 megapixels (decoded by a worker); an image sent to the API is
+    decoded in the web process, so it may have 50."""
+    big = files.make_png_bomb(tmp_path / "big.png", size=(8000, 7000)).read_bytes()  # 56 MP
+
+    response = api.post(URL, big, content_type="image/png")
+
+    error = _error(response, HTTPStatus.BAD_REQUEST, "invalid_image")
+    assert "the limit is 50 megapixels" in error["message"]
+
+
 def test_a_truncated_image_is_refused(api, tmp_path, picture):
     path = files.make_jpeg(tmp_path / "cut.jpg", image=picture)
     files.truncate(path, keep=0.5)
