@@ -8,7 +8,9 @@ in production, each endpoint side by side with a yardstick in the same server an
   runs only the identifier queries for the same items, also from 4 clients — ratio ≥ 0.5×;
 - ``GET /api/v1/works/<public_id>`` with the key, random existing works, against a trivial JSON
   view (``GET /bench/trivial.json``), both loaded by ``wrk`` (2 threads, 16 connections) —
-  ratio of requests per second ≥ 0.5×;
+  ratio of requests per second ≥ 0.5×; beside them, not a target, ``GET /bench/floor/<id>``
+  (one Redis counter and one indexed row from PostgreSQL): what two round trips leave of the
+  trivial view's rate;
 - 1,000 pHashes in one ``POST /api/v1/lookup``: seconds from the client, best of 3 — < 2 s;
 - correctness: every hit of the clients' samples matched over HTTP, every miss not.
 
@@ -214,16 +216,17 @@ def _wrk(base: str, path_or_script: str, key: str, seconds: int) -> float:
     return float(re.search(r"Requests/sec:\s+([\d.]+)", result.stdout).group(1))
 
 
-def _works_script(folder: Path) -> str:
-    """A wrk script asking for a random one of ``WORK_IDS`` existing works each request."""
+def _works_script(folder: Path, path: str = "/api/v1/works/") -> str:
+    """A wrk script asking ``path`` for a random one of ``WORK_IDS`` existing works each
+    request."""
     rng = random.Random(7)
     ids = [data.public_id(rng.randrange(1, WORKS + 1)) for _ in range(WORK_IDS)]
-    script = folder / "works.lua"
+    script = folder / f"works-{path.strip('/').replace('/', '-')}.lua"
     script.write_text(
         "local ids = {" + ",".join(f'"{i}"' for i in ids) + "}\n"
         "math.randomseed(7)\n"
         "request = function()\n"
-        '  return wrk.format("GET", "/api/v1/works/" .. ids[math.random(#ids)])\n'
+        f'  return wrk.format("GET", "{path}" .. ids[math.random(#ids)])\n'
         "end\n"
     )
     return str(script)
@@ -303,10 +306,11 @@ def _works(server: Server, key: str, folder: Path) -> list[dict]:
         timeout=30,
     ) as response:
         assert json.load(response)["public_id"] == work
-    targets = {"trivial": "/bench/trivial.json", "work": script}
+    floor_script = _works_script(folder, "/bench/floor/")
+    targets = {"trivial": "/bench/trivial.json", "work": script, "floor": floor_script}
     for target in targets.values():
         _wrk(server.base, target, key, sized(2, 1))  # warm-up
-    rps: dict[str, list[float]] = {"trivial": [], "work": []}
+    rps: dict[str, list[float]] = {name: [] for name in targets}
     for _ in range(REPEATS):
         for name, target in targets.items():
             rps[name].append(_wrk(server.base, target, key, WRK_SECONDS))
@@ -315,6 +319,16 @@ def _works(server: Server, key: str, folder: Path) -> list[dict]:
     return [
         _row("GET /bench/trivial.json (wrk, 16 connections)", round(mean["trivial"]), "req/s"),
         _row("GET /api/v1/works/<id> with a key, random works", round(mean["work"]), "req/s"),
+        _row(
+            "GET /bench/floor/<id>: one Redis and one PostgreSQL round trip",
+            round(mean["floor"]),
+            "req/s",
+        ),
+        _row(
+            "floor ÷ trivial (not a target: the least a fresh read costs)",
+            round(mean["floor"] / mean["trivial"], 2),
+            "×",
+        ),
         _row(
             "works ÷ trivial, requests a second",
             round(ratio, 2),
