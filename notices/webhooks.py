@@ -29,6 +29,10 @@ itself cannot be cut short). The status line and headers may take at most 64 KiB
 read only for an answer that is not a success, at most 64 KiB of it and only while time
 remains, for the excerpt quoted in the error.
 
+The same guard serves other requests the portal makes to addresses people give it: ``fetch``
+(a GET, bounded in time and size, redirects returned rather than followed) and
+``pinned_connection`` underneath it — the works registry checks creators' sites with it.
+
 2xx is delivered; 3xx, 5xx, 408 and 429 are retried (``Retry-After`` honoured, capped at
 ``NOTICES_RETRY_LIMIT``); other 4xx fail at once; 410 also disables the endpoint
 (``deliveries`` records it and tells the organisation).
@@ -45,6 +49,7 @@ import re
 import socket
 import ssl
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC
 from email.utils import parsedate_to_datetime
@@ -128,11 +133,13 @@ def _is_loopback(address: str) -> bool:
     return ip.is_loopback
 
 
-def resolve_checked(host: str, port: int) -> list[tuple[int, tuple]]:
+def resolve_checked(
+    host: str, port: int, *, target: str = "webhook target"
+) -> list[tuple[int, tuple]]:
     """Resolve ``host`` and return its addresses as (family, sockaddr), in the resolver's order
     without repeats, after checking that every one is allowed. Raises ``TransportError``
-    (permanent for a refused address, temporary if the name does not resolve). Opens no
-    connection."""
+    (permanent for a refused address — "Refused <target> <host>: …" —, temporary if the name
+    does not resolve). Opens no connection."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
     except socket.gaierror as exc:
@@ -143,7 +150,7 @@ def resolve_checked(host: str, port: int) -> list[tuple[int, tuple]]:
             continue
         reason = address_refusal(sockaddr[0])
         if reason:
-            raise TransportError(f"Refused webhook target {host}: {reason}", permanent=True)
+            raise TransportError(f"Refused {target} {host}: {reason}", permanent=True)
         if (family, sockaddr) not in addresses:
             addresses.append((family, sockaddr))
     if not addresses:
@@ -190,8 +197,8 @@ class _DeadlineSocket:
         self.received += count
         return count
 
-    def start_body(self) -> None:
-        self.body_started, self.limit = True, self.received + MAX_RESPONSE_BODY
+    def start_body(self, limit: int = MAX_RESPONSE_BODY) -> None:
+        self.body_started, self.limit = True, self.received + limit
 
     def makefile(self, mode="rb", *args, **kwargs):
         assert mode == "rb"
@@ -421,50 +428,119 @@ class WebhookTransport(Transport):
 
     def deliver(self, prepared: PreparedWebhook, recipient: str) -> None:
         deadline = time.monotonic() + settings.NOTICES_WEBHOOK_TIMEOUT
-        parts = urlsplit(recipient)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise TransportError(f"Not an http(s) URL: {recipient}", permanent=True)
-        if parts.scheme != "https" and not settings.NOTICES_WEBHOOK_ALLOW_LOOPBACK:
-            raise TransportError("Webhook URLs must use https.", permanent=True)
-        host = parts.hostname
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        addresses = resolve_checked(host, port)  # raises before any connection
-        if parts.scheme != "https" and not all(_is_loopback(a[1][0]) for a in addresses):
-            raise TransportError(
-                "Webhook URLs must use https (plain http only to this machine).", permanent=True
-            )
-        cls = _PinnedHTTPSConnection if parts.scheme == "https" else _PinnedHTTPConnection
-        conn = cls(host, port, addresses=addresses, deadline=deadline)
-        path = parts.path or "/"
-        if parts.query:
-            path += "?" + parts.query
+        conn, path = pinned_connection(recipient, deadline)
         body = b""
         try:
-            conn.request(
-                "POST",
-                path,
-                body=prepared.body,
-                headers={**prepared.headers, "Connection": "close"},
-            )
-            response = conn.getresponse()
-            status, reason = response.status, response.reason
-            retry_after = response.getheader("Retry-After")
-            if not 200 <= status < 300:
-                conn.deadline_sock.start_body()
-                body = _body_start(response)
-        # A receiver that hangs, refuses connections or fails TLS would do the same to every
-        # other delivery to it just now: "unreachable" holds the batch's others for that host.
-        except TimeoutError as exc:
-            raise TransportError(f"Timed out talking to {host}: {exc}", unreachable=True) from exc
-        except ssl.SSLError as exc:
-            raise TransportError(f"TLS error with {host}: {exc}", unreachable=True) from exc
-        except OSError as exc:
-            raise TransportError(f"{type(exc).__name__}: {exc}", unreachable=True) from exc
-        except http.client.HTTPException as exc:
-            raise TransportError(f"{type(exc).__name__}: {exc}") from exc
+            with _request_errors(conn.host):
+                conn.request(
+                    "POST",
+                    path,
+                    body=prepared.body,
+                    headers={**prepared.headers, "Connection": "close"},
+                )
+                response = conn.getresponse()
+                status, reason = response.status, response.reason
+                retry_after = response.getheader("Retry-After")
+                if not 200 <= status < 300:
+                    conn.deadline_sock.start_body()
+                    body = _body_start(response)
         finally:
             conn.release()
         classify_status(status, reason, retry_after, body)
+
+
+# --- The guarded connection, shared with other outgoing requests --------------------------------
+
+
+def pinned_connection(
+    url: str, deadline: float, *, what: str = "Webhook URLs", target: str = "webhook target"
+) -> tuple[_PinnedHTTPConnection, str]:
+    """``(connection, path with query)`` for an http(s) ``url``, under the guard of this module:
+    the host resolved and every address checked (``resolve_checked``; refused before any
+    connection), https required (plain http only to loopback, and only with
+    ``NOTICES_WEBHOOK_ALLOW_LOOPBACK``), every step ending by ``deadline``. Not yet connected;
+    the caller ``release()``s it. ``what`` and ``target`` name the URL in refusals."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise TransportError(f"Not an http(s) URL: {url}", permanent=True)
+    if parts.scheme != "https" and not settings.NOTICES_WEBHOOK_ALLOW_LOOPBACK:
+        raise TransportError(f"{what} must use https.", permanent=True)
+    host = parts.hostname
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise TransportError(f"Not a valid port in {url}", permanent=True) from None
+    addresses = resolve_checked(host, port, target=target)  # raises before any connection
+    if parts.scheme != "https" and not all(_is_loopback(a[1][0]) for a in addresses):
+        raise TransportError(
+            f"{what} must use https (plain http only to this machine).", permanent=True
+        )
+    cls = _PinnedHTTPSConnection if parts.scheme == "https" else _PinnedHTTPConnection
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
+    return cls(host, port, addresses=addresses, deadline=deadline), path
+
+
+@contextmanager
+def _request_errors(host: str):
+    """Errors of a request as ``TransportError``. A host that hangs, refuses connections or
+    fails TLS would do the same to every other request to it just now: "unreachable"."""
+    try:
+        yield
+    except TimeoutError as exc:
+        raise TransportError(f"Timed out talking to {host}: {exc}", unreachable=True) from exc
+    except ssl.SSLError as exc:
+        raise TransportError(f"TLS error with {host}: {exc}", unreachable=True) from exc
+    except OSError as exc:
+        raise TransportError(f"{type(exc).__name__}: {exc}", unreachable=True) from exc
+    except http.client.HTTPException as exc:
+        raise TransportError(f"{type(exc).__name__}: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """What a ``fetch`` got: the status, the headers, and the body's first ``max_body``
+    bytes (``complete`` when that was all of it)."""
+
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+    complete: bool
+
+
+def fetch(
+    url: str,
+    *,
+    timeout: float,
+    max_body: int,
+    headers: dict[str, str] | None = None,
+    what: str = "URLs",
+    target: str = "address",
+) -> Fetched:
+    """GET ``url`` under the webhook guard (``pinned_connection``): one deadline ``timeout``
+    seconds away for the whole request — body included —, at most 64 KiB of head and
+    ``max_body`` bytes of body read. Redirects are not followed: a 3xx is returned, and a
+    caller that follows its ``Location`` fetches it again, so the new host is checked too.
+    Raises ``TransportError`` (refused, unreachable, timed out, malformed)."""
+    deadline = time.monotonic() + timeout
+    conn, path = pinned_connection(url, deadline, what=what, target=target)
+    try:
+        with _request_errors(conn.host):
+            conn.request("GET", path, headers={**(headers or {}), "Connection": "close"})
+            response = conn.getresponse()
+            # The socket stops a little past max_body (chunked framing takes some bytes).
+            conn.deadline_sock.start_body(max_body + MAX_RESPONSE_HEAD)
+            body = bytearray()
+            while len(body) < max_body:
+                chunk = response.read1(max_body - len(body))
+                if not chunk:
+                    break
+                body += chunk
+            complete = len(body) < max_body
+            return Fetched(response.status, response.headers, bytes(body), complete)
+    finally:
+        conn.release()
 
 
 def endpoint_disable(delivery: Delivery, reason: str) -> None:
