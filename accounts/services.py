@@ -1,6 +1,8 @@
 """Every write to accounts, profiles and guilds. Each service runs in one transaction, takes
 the acting user, and records an ``AuditEvent`` in that same transaction."""
 
+from collections.abc import Callable
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.forms.models import model_to_dict
@@ -48,9 +50,30 @@ def audit_record(
     )
 
 
+# --- Listeners ---------------------------------------------------------------------------------
+
+# Apps above ``accounts`` that publish something of a creator's (the works registry's change
+# feed: her works, their credit name) register here from their ``AppConfig.ready``:
+# ``listener(user=, deleted=)`` runs inside the transaction that changed her published names
+# (``deleted=False``) or is about to delete her account (``deleted=True``, her records still
+# there). ``accounts`` imports none of them.
+_account_listeners: list[Callable[..., None]] = []
+
+
+def register_account_listener(listener: Callable[..., None]) -> None:
+    if listener not in _account_listeners:
+        _account_listeners.append(listener)
+
+
+def _account_changed(user: User, *, deleted: bool) -> None:
+    for listener in _account_listeners:
+        listener(user=user, deleted=deleted)
+
+
 # --- Creator profile ---------------------------------------------------------------------------
 
 PROFILE_FIELDS = ["display_name", "credit_name", "pseudonyms", "isni", "website", "bio"]
+PUBLISHED_PROFILE_FIELDS = ["display_name", "credit_name"]  # her works' credit name
 
 
 def profile_get_or_create(*, user: User) -> CreatorProfile:
@@ -72,6 +95,8 @@ def profile_update(*, actor: User, profile: CreatorProfile, **fields) -> Creator
     after = model_to_dict(profile, fields=PROFILE_FIELDS)
     if before != after:
         audit_record(actor=actor, action="profile.update", obj=profile, before=before, after=after)
+    if any(before[name] != after[name] for name in PUBLISHED_PROFILE_FIELDS):
+        _account_changed(profile.user, deleted=False)
     return profile
 
 
@@ -314,6 +339,7 @@ def account_delete(*, actor: User, user: User) -> None:
         fields = [f.attname for f in model._meta.concrete_fields if isinstance(f, FileField)]
         note(model, queryset.values_list("pk", *fields).iterator())
 
+    _account_changed(user, deleted=True)
     AuditEvent.objects.filter(actor=user).update(actor_label=DELETED_ACCOUNT)
     for label, ids in owned.items():
         ids = sorted(ids)

@@ -21,6 +21,7 @@ deleting an account blanks them and the chain still verifies.
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC
 from functools import partial
@@ -34,6 +35,16 @@ from .models import LedgerChain, LedgerEntry
 
 GENESIS = "0" * 64
 FORMAT_VERSION = 1
+
+# Apps above ``consent`` that follow consent changes (the works registry's change feed) register
+# here from their ``AppConfig.ready``: ``listener(owner=, action=, scope=)`` runs inside the
+# transaction of every entry appended — every consent change goes through ``append``.
+_append_listeners: list[Callable[..., None]] = []
+
+
+def register_append_listener(listener: Callable[..., None]) -> None:
+    if listener not in _append_listeners:
+        _append_listeners.append(listener)
 
 
 def canonical_json(payload: dict) -> str:
@@ -101,6 +112,8 @@ def append(
         scope_label=scope_label[:300],
     )
     LedgerChain.objects.filter(pk=chain.pk).update(length=seq, head_hash=digest)
+    for listener in _append_listeners:
+        listener(owner=owner, action=action, scope=scope)
     # The head leaves the database once the change is committed (before its receipt is queued).
     transaction.on_commit(
         partial(anchors.record, chain=str(chain.chain_id), length=seq, head_hash=digest),

@@ -325,19 +325,22 @@ def grant_revoke(*, actor: User, grant: LicenceGrant) -> LicenceGrant:
     return grant
 
 
-def grant_periods_record(*, today: date | None = None) -> int:
+def grant_periods_record(*, today: date | None = None, developer=None) -> int:
     """Beat job: append a ledger entry when a grant's period starts or ends, so everything
-    downstream (digests, the change feed) sees the change when it happens. Idempotent."""
+    downstream (digests, the change feed) sees the change when it happens. Idempotent. With
+    ``developer``, only that developer's grants (the change feed brings its caller's up to date
+    before answering)."""
     today = today or timezone.localdate()
     recorded = 0
-    starting = LicenceGrant.objects.filter(
+    grants = LicenceGrant.objects.all()
+    if developer is not None:
+        grants = grants.filter(developer=developer)
+    starting = grants.filter(
         start_recorded_at__isnull=True, revoked_at__isnull=True, starts_on__lte=today
     )
     for grant_id in starting.values_list("pk", flat=True)[:1000]:
         recorded += _record_period(grant_id, "start", today)
-    ending = LicenceGrant.objects.filter(
-        end_recorded_at__isnull=True, revoked_at__isnull=True, ends_on__lt=today
-    )
+    ending = grants.filter(end_recorded_at__isnull=True, revoked_at__isnull=True, ends_on__lt=today)
     for grant_id in ending.values_list("pk", flat=True)[:1000]:
         recorded += _record_period(grant_id, "end", today)
     return recorded

@@ -30,6 +30,7 @@ from .access import can_verify_claim
 from .conflicts import conflicts_detect
 from .filetypes import check_name, check_structure, sniff
 from .identifiers import normalise, normalise_typed_url
+from .listeners import works_changed
 from .models import PHASH_BLOCK_BITS, ClaimEvidence, Work, WorkFile, WorkIdentifier, phash_blocks
 
 logger = logging.getLogger(__name__)
@@ -102,6 +103,7 @@ def identifiers_add(
         checked |= {work.pk: work for work in Work.objects.filter(pk__in=sorted(gained))}
     if checked:
         conflicts_detect(works=list(checked.values()), actor=actor)
+        works_changed(checked.values())
 
 
 # --- Works -------------------------------------------------------------------------------------
@@ -159,6 +161,7 @@ def _work_create(*, owner, fields, identifiers, upload, stored, detect_conflicts
         _attach_file(actor=owner, work=work, upload=upload, stored=stored)
     if detect_conflicts:  # identifiers and the file's SHA-256; an image's pHash comes later
         conflicts_detect(works=[work], actor=owner)
+    works_changed([work])
     audit_record(
         actor=owner,
         action="work.create",
@@ -193,6 +196,7 @@ def work_update(
         identifiers_add(actor=actor, identifiers=to_add, works=[work])
     if before != after:
         audit_record(actor=actor, action="work.update", obj=work, before=before, after=after)
+        works_changed([work])
     return work
 
 
@@ -214,6 +218,7 @@ def work_set_status(*, actor: User, work: Work, archived: bool) -> Work:
             before={"status": before},
             after={"status": status},
         )
+        works_changed([work])
     return work
 
 
@@ -364,6 +369,7 @@ def _work_file_attach(*, actor, work, upload, stored) -> WorkFile:
             after={"claim_state": "self_declared"},
             reason="The work's file was replaced.",
         )
+        works_changed([work])
     audit_record(
         actor=actor,
         action="work.file",
@@ -534,11 +540,14 @@ def _claim_request(*, actor, work, url, statement, evidence_file, stored) -> Wor
     evidence.save()
     if not work.claim_pending:  # more evidence for a waiting claim keeps its place in the queue
         work.claim_requested_at = timezone.now()
+    asked_again = work.claim_state != Work.Claim.SELF_DECLARED  # a rejected claim
     work.claim_state = Work.Claim.SELF_DECLARED
     work.claim_decided_at = None
     work.claim_decided_by = None
     work.claim_reason = ""
     work.save()
+    if asked_again:
+        works_changed([work])
     audit_record(
         actor=actor, action="claim.request", obj=work, after={"evidence": str(evidence)[:200]}
     )
@@ -572,6 +581,7 @@ def claim_decide(*, actor: User, work: Work, verify: bool, reason: str = "") -> 
         after={"claim_state": work.claim_state},
         reason=reason,
     )
+    works_changed([work])
     mail.queue_templated(
         "works/email/claim_decided",
         [work.owner.email],
@@ -619,6 +629,7 @@ def claims_verify_many(
     )
     if not targets:
         return []
+    works_changed(targets)
     audit_record(
         actor=actor,
         action="claim.verify_many",

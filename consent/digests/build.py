@@ -39,6 +39,42 @@ PLACEHOLDER = "0PUBLICID0"  # public ids are letters and digits: replaced in the
 
 
 @dataclass(frozen=True)
+class Touch:
+    """What one ledger entry may change the decision of: every work of its creator
+    (``all_works``) or the works ``public_ids``; for every developer, or — a licence grant's
+    entry (``grant`` its id, ``developer`` its developer's slug when it was written) — for that
+    grant's developer only."""
+
+    all_works: bool
+    public_ids: tuple[str, ...] = ()
+    grant: int | None = None
+    developer: str | None = None
+
+
+def entry_touches(action: str, scope: dict) -> Touch | None:
+    """The candidate rules, for one entry (its ``action`` and ``scope``): ``default.set``
+    touches every work of its creator, ``override.set`` its work, ``bulk.apply`` its works, a
+    ``grant.*`` entry its grant's works (or all the creator's) for its developer only; anything
+    else (``credit.set``) touches nothing (None). Digests and the works registry's change feed
+    both ask this."""
+    if action == "default.set":
+        return Touch(all_works=True)
+    if action == "override.set":
+        return Touch(all_works=False, public_ids=(scope["work"],))
+    if action == "bulk.apply":
+        return Touch(all_works=False, public_ids=tuple(scope["works"]))
+    if action.startswith("grant."):
+        works = scope.get("works")
+        return Touch(
+            all_works=works == "all",
+            public_ids=() if works == "all" else tuple(works or ()),
+            grant=scope.get("grant"),
+            developer=scope.get("developer") or "",
+        )
+    return None
+
+
+@dataclass(frozen=True)
 class _Op:
     """How to undo one entry for some works or a default: use → what it was before (a choice,
     None for "no preference", or UNKNOWN)."""
@@ -79,7 +115,7 @@ class LedgerWindow:
         self.works_of: dict[int, set[str]] = defaultdict(set)  # owner → public ids touched
         self.owner_entries: dict[int, list[dict]] = defaultdict(list)  # default.set refs
         self.work_entries: dict[str, list[dict]] = defaultdict(list)  # public id → refs
-        self.grant_entries: list[tuple[int, dict, dict]] = []  # (owner, scope, ref), the period's
+        self.grant_entries: list[tuple[int, Touch, dict]] = []  # (owner, touch, ref), the period's
         self.grant_times: dict[tuple[int, str], datetime] = {}  # (grant, action) → when
         rows = (
             LedgerEntry.objects.filter(chain_id__in=self.period_chains(), created_at__gte=start)
@@ -102,30 +138,32 @@ class LedgerWindow:
         action, scope, before = payload["action"], payload["scope"], payload["before"]
         in_period = at < self.end
         ref = {"seq": seq, "action": action, "at": payload["at"], "hash": digest}
+        touch = entry_touches(action, scope)
         if action == "default.set":
             self.default_ops[owner_id].append(_Op(in_period, before))
-            if in_period:
-                self.all_works_of.add(owner_id)
-                self.owner_entries[owner_id].append(ref)
         elif action in ("override.set", "bulk.apply"):
             if action == "override.set":
-                op, public_ids = _Op(in_period, before), [scope["work"]]
+                op = _Op(in_period, before)
             else:
                 # The entry keeps only the *set* of previous choices: exact when there is one.
                 previous = before.get("choices") or []
                 value = UNKNOWN if len(previous) != 1 else previous[0]
                 op = _Op(in_period, {scope["use"]: None if value == "default" else value})
-                public_ids = scope["works"]
-            for public_id in public_ids:
+            for public_id in touch.public_ids:
                 self.work_ops[public_id].append(op)
-                if in_period:
-                    self.works_of[owner_id].add(public_id)
-                    self.work_entries[public_id].append(ref)
         elif action.startswith("grant."):
             self.grant_times.setdefault((scope.get("grant"), action), at)
-            if in_period:
-                self.grant_entries.append((owner_id, scope, ref))
-        # credit.set (and anything else) changes no decision.
+        if not in_period or touch is None:  # credit.set (and anything else) changes no decision
+            return
+        if touch.developer is not None:
+            self.grant_entries.append((owner_id, touch, ref))  # judged per developer
+        elif touch.all_works:
+            self.all_works_of.add(owner_id)
+            self.owner_entries[owner_id].append(ref)
+        else:
+            for public_id in touch.public_ids:
+                self.works_of[owner_id].add(public_id)
+                self.work_entries[public_id].append(ref)
 
 
 def _decide(work_id: int, defaults: dict, overrides: dict, grants: list) -> dict:
@@ -269,17 +307,14 @@ class Digest:
                 else:
                     self.work_pks[grant.owner_id] |= ids
         grant_ids = {g.pk for g in grants}
-        for owner_id, scope, ref in self.window.grant_entries:
-            if (
-                scope.get("grant") not in grant_ids
-                and scope.get("developer") != self.developer.slug
-            ):
+        for owner_id, touch, ref in self.window.grant_entries:
+            if touch.grant not in grant_ids and touch.developer != self.developer.slug:
                 continue  # another developer's licence: nothing changes for this one
-            if scope.get("works") == "all":
+            if touch.all_works:
                 self.all_works_of.add(owner_id)
                 self.owner_entries[owner_id].append(ref)
             else:
-                for public_id in scope.get("works") or []:
+                for public_id in touch.public_ids:
                     self.public_ids[owner_id].add(public_id)
                     self.work_entries[public_id].append(ref)
 

@@ -13,6 +13,7 @@ from accounts.services import audit_record
 
 from ..access import can_handle_conflict, conflict_in_shared_guild, conflicts_handled_by
 from ..identifiers import display as identifier_display
+from ..listeners import works_changed
 from ..models import Conflict, Work
 from .detection import match_phrase, work_url
 
@@ -82,6 +83,7 @@ def conflict_resolve(*, actor: User, conflict: Conflict, resolution: str, reason
             after={"claim_state": work.claim_state, "conflict": conflict.pk},
             reason=reason,
         )
+        works_changed([work])
     conflict.status = Conflict.Status.RESOLVED
     conflict.resolution = resolution
     conflict.reason = reason
