@@ -11,5 +11,15 @@ urlpatterns = [
     path("signals/tdm-policy.json", signals.default_tdm_policy, name="tdm-policy-default"),
     path("w/<str:public_id>/tdm-policy.json", signals.work_tdm_policy, name="tdm-policy"),
     path("w/<str:public_id>/license.rsl", signals.work_licence, name="licence"),
+    path(
+        "w/<str:public_id>/c2pa-training-mining.json",
+        signals.work_c2pa,
+        name="c2pa-training-mining",
+    ),
     path("consent/snippets/", signals.snippets, name="snippets"),
+    path(
+        "consent/snippets/c2pa-training-mining.json",
+        signals.snippets_c2pa,
+        name="snippets-c2pa",
+    ),
 ]

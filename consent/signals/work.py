@@ -1,5 +1,6 @@
 """One work's signals: the headers and ``<meta>`` tags of its public page, its TDM policy (ODRL
-JSON-LD) and its RSL licence document — all from one set of decisions for "any developer"."""
+JSON-LD), its RSL licence document and its C2PA ``cawg.training-mining`` assertion — all from one
+set of decisions for "any developer"."""
 
 from dataclasses import dataclass, field
 from xml.etree import ElementTree as ET
@@ -24,6 +25,7 @@ from .mapping import (
     TDM_CONTEXT,
     TDMREP_PROFILE,
     absolute,
+    c2pa_manifest_definition,
     contact_uri,
     content_usage,
     portal_ns,
@@ -170,10 +172,11 @@ def tdm_policy(work) -> dict:
     """The work's TDM policy: an ODRL ``Offer`` in the TDMRep profile.
 
     One rule per use: a permission when allowed; a permission with the duties ``obtainConsent``
-    and ``compensate`` (and ``attribute`` when she requires credit) when only under licence; a
-    prohibition when denied. TDMRep says a policy SHOULD NOT hold prohibitions; we state them
-    anyway so that a denial is explicit — a reader that ignores them still finds no permission
-    for that purpose. Claim state, credit line and work are stated with the portal's own terms.
+    and ``compensate`` (and ``attribute`` when the creator requires credit) when only under
+    licence; a prohibition when denied. TDMRep says a policy SHOULD NOT hold prohibitions; we
+    state them anyway so that a denial is explicit — a reader that ignores them still finds no
+    permission for that purpose. Claim state, credit line and work are stated with the portal's
+    own terms.
     """
     signals = signals_for_work(work)
     credit = credit_of(work.owner)
@@ -217,6 +220,17 @@ def tdm_policy(work) -> dict:
     return policy
 
 
+# --- C2PA / CAWG training-mining assertion ------------------------------------------------
+
+
+def c2pa_training_mining(work) -> dict:
+    """The work's ``cawg.training-mining`` assertion in a C2PA manifest definition, for its
+    creator to sign into the work's files; each ``constrained`` entry (a use only under licence)
+    names the work's RSL licence as its ``constraint_info``."""
+    signals = signals_for_work(work)
+    return c2pa_manifest_definition(signals.choices, constraint_info=signals.licence_url)
+
+
 # --- RSL licence document ------------------------------------------------------------------------
 
 
@@ -224,8 +238,9 @@ def rsl_document(work) -> str:
     """The work's RSL 1.0 licence document (XML, built with ElementTree: every value escaped).
 
     A free ``<license>`` permits the freely allowed tokens and prohibits the others (with an
-    ``attribution`` payment when she requires credit); each token under licence gets its own paid
-    ``<license>`` offering it with a ``<payment>`` pointing to her licensing contact and terms.
+    ``attribution`` payment when the creator requires credit); each token under licence gets its
+    own paid ``<license>`` offering it with a ``<payment>`` pointing to the creator's licensing
+    contact and terms.
     """
     signals = signals_for_work(work)
     credit = credit_of(work.owner)

@@ -1,6 +1,7 @@
 """The machine-readable signals as files: robots.txt, ai.txt, tdmrep.json, each work's TDM
-policy and RSL licence, and the creator's snippets for her own website. Every answer is computed
-from the decisions when asked (``consent.signals``): nothing is cached, here or downstream."""
+policy, RSL licence and C2PA training-mining assertion, and the creator's snippets for their own
+website and files. Every answer is computed from the decisions when asked
+(``consent.signals``): nothing is cached, here or downstream."""
 
 import json
 
@@ -73,10 +74,18 @@ def work_licence(request, public_id):
     )
 
 
+@require_safe
+@fresh
+def work_c2pa(request, public_id):
+    """The work's ``cawg.training-mining`` assertion (a C2PA manifest definition), public like
+    its page: what its creator signs into the work's files."""
+    return _json(signals.c2pa_training_mining(_work(public_id)), "application/json")
+
+
 @login_required
 @require_GET
 def snippets(request):
-    """The signed-in creator's signals for her own website, from her defaults."""
+    """The signed-in creator's signals for their own website and files, from their defaults."""
     texts = signals.snippets_for(request.user)
     return render(
         request,
@@ -88,3 +97,14 @@ def snippets(request):
             ],
         },
     )
+
+
+@login_required
+@require_GET
+@fresh
+def snippets_c2pa(request):
+    """The signed-in creator's ``cawg.training-mining`` assertion from their defaults, as a file
+    to download (their own only: there is no one else's to ask for)."""
+    response = _json(signals.c2pa_for_owner(request.user), "application/json")
+    response["Content-Disposition"] = 'attachment; filename="c2pa-training-mining.json"'
+    return response

@@ -1,7 +1,7 @@
 """Independent readers of the machine-readable signals, for the tests: each signal is parsed the
-way a crawler would parse it (an RFC 9651 library, ``json``, an XML parser, an HTML parser) and
-turned back into our vocabulary, so the tests compare it with ``consent.decisions`` without going
-through ``consent.signals``."""
+way a crawler would parse it (an RFC 9651 library, Google's robots.txt parser, ``json``, an XML
+parser, an HTML parser) and turned back into our vocabulary, so the tests compare it with
+``consent.decisions`` without going through ``consent.signals``."""
 
 import json
 import re
@@ -10,6 +10,7 @@ from xml.etree import ElementTree as ET
 
 import http_sf
 from django.conf import settings
+from robotstxt import RobotsMatcher  # fast-robotstxt: Google's parser, with Content-Signal
 
 RSL_NS = "https://rslstandard.org/rsl"
 AI_USES = ("train-genai", "train-ai", "ai-input", "style")
@@ -148,3 +149,48 @@ def rsl(content: bytes) -> dict:
             d.get("use"): d.get("choice") for d in content_el.findall(f"{{{ns}}}decision")
         },
     }
+
+
+def content_signal(robots_txt: str, agent: str, url: str) -> dict[str, bool | None] | None:
+    """The ``Content-Signal`` that Google's robots.txt parser (``fast-robotstxt``) reads for
+    ``agent`` in the group that applies to it: ``{"ai_train", "ai_input", "search"}``, each
+    True (yes), False (no) or None (not said); None when the group has no such line."""
+    matcher = RobotsMatcher()
+    matcher.is_allowed(robots_txt, agent, url)
+    return matcher.content_signal
+
+
+# CAWG Training and Data Mining Assertion 1.1, its CDDL as JSON: {"entries": {label: {"use":
+# "allowed" / "notAllowed" / "constrained", ? "constraint_info": tstr}}}; a label is a C2PA
+# label (dot-separated parts of letters, digits, "_" and "-").
+CAWG_USES = {"allowed", "notAllowed", "constrained"}
+C2PA_LABEL = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)+")
+
+
+def cawg_training_mining(data: dict) -> dict[str, dict]:
+    """The entries of a ``cawg.training-mining`` assertion's data, checked against its shape:
+    ``{label: {"use", "constraint_info"?}}``."""
+    assert set(data) == {"entries"}, data
+    entries = data["entries"]
+    assert isinstance(entries, dict) and entries, entries
+    for label, entry in entries.items():
+        assert C2PA_LABEL.fullmatch(label), label
+        assert isinstance(entry, dict) and set(entry) <= {"use", "constraint_info"}, entry
+        assert entry["use"] in CAWG_USES, entry
+        assert isinstance(entry.get("constraint_info", ""), str), entry
+    return entries
+
+
+def c2pa_training_mining(content: bytes) -> dict[str, dict]:
+    """The ``cawg.training-mining`` entries of a C2PA manifest definition (JSON): its one
+    assertion, with that label."""
+    definition = load_json(content)
+    assert set(definition) == {"assertions"}, definition
+    (assertion,) = definition["assertions"]
+    assert set(assertion) == {"label", "data"} and assertion["label"] == "cawg.training-mining"
+    return cawg_training_mining(assertion["data"])
+
+
+def cawg_choice(entry: dict) -> str:
+    """A CAWG entry in our words: ``constrained`` is "only under licence"."""
+    return {"allowed": "allow", "notAllowed": "deny", "constrained": "licence"}[entry["use"]]

@@ -32,7 +32,7 @@ def test_a_consent_change_shows_at_once(client, creator):
     )
     response = fetch(client, work)
     assert "X-Robots-Tag" not in response
-    assert response["Content-Usage"] == "train-ai=y, search=y"
+    assert response["Content-Usage"] == "train-ai=y, ai-use=n, search=y"
     consent_services.override_set(actor=creator, work=work, choices={"train-genai": "deny"})
     assert fetch(client, work)["X-Robots-Tag"] == "noai, noimageai"
 
@@ -81,5 +81,5 @@ def test_a_head_request_gets_the_signal_headers(client, creator):
         response = client.head(reverse("works:public", args=[work.public_id]))
         assert response.status_code == 200
         assert response["X-Robots-Tag"] == "noai, noimageai"
-        assert response["Content-Usage"] == "train-ai=n, search=y"
+        assert response["Content-Usage"] == "train-ai=n, ai-use=n, search=y"
         assert response.content == b""

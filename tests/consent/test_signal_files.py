@@ -1,5 +1,7 @@
 """The site-wide signal files (robots.txt, ai.txt, /.well-known/tdmrep.json) and the creator's
-snippets for her own website, each read back with an independent parser."""
+snippets for their own website, each read back with an independent parser: robots.txt with
+Python's ``urllib.robotparser``, an RFC 9309 group reader and Google's parser
+(``fast-robotstxt``, which reads Cloudflare's ``Content-Signal`` lines)."""
 
 import itertools
 import urllib.robotparser
@@ -80,8 +82,26 @@ def test_robots_txt_states_one_content_usage_default_for_work_pages_in_every_gro
         assert len(usage) == 1, group
         path, preferences = usage[0].split(" ", 1)
         assert path == "/w/"
-        # The built-in default: no AI training, search allowed.
-        assert read.content_usage(preferences) == {"train-ai": "n", "search": "y"}
+        # The built-in default in aipref vocab-08: no AI training, no AI input, search allowed.
+        assert read.content_usage(preferences) == {"train-ai": "n", "ai-use": "n", "search": "y"}
+
+
+def test_robots_txt_states_the_content_signals_to_googles_parser(client, db):
+    body = client.get("/robots.txt").content.decode()
+    # Google's robots.txt parser reads the Content-Signal line of the group that applies to
+    # each crawler: the AI crawlers' group and everyone else's carry the built-in default.
+    for agent in [*AI_CRAWLERS, "SomeSearchBot"]:
+        signal = read.content_signal(body, agent, f"{settings.SITE_URL}/w/abc123/")
+        assert signal == {"search": True, "ai_input": False, "ai_train": False}, agent
+    groups = robots_groups(body)
+    for group in groups:
+        (line,) = [value for key, value in group["rules"] if key == "content-signal"]
+        assert line == "search=yes, ai-input=no, ai-train=no"  # Cloudflare's own order
+    # The comment block says what each signal means and that a "no" reserves the EU TDM right.
+    comments = " ".join(line for line in body.splitlines() if line.startswith("#"))
+    for words in ["search ", "ai-input ", "ai-train ", "ARTICLE 4 OF DIRECTIVE (EU) 2019/790"]:
+        assert words in comments, words
+    assert "draft-ietf-aipref-vocab-08" in comments
 
 
 def test_robots_txt_names_the_crawlers_of_registered_developers(client, db):
@@ -131,7 +151,9 @@ def test_signal_files_are_never_served_stale(client, db):
         assert "no-cache" in client.get(path)["Cache-Control"], path
 
 
-@pytest.mark.parametrize("document", ["consent:tdm-policy", "consent:licence"])
+@pytest.mark.parametrize(
+    "document", ["consent:tdm-policy", "consent:licence", "consent:c2pa-training-mining"]
+)
 def test_an_unknown_work_has_no_policy_and_no_licence(client, db, document):
     assert client.get(reverse(document, args=["no-such-work"])).status_code == 404
 
@@ -162,13 +184,15 @@ def test_snippets_are_her_own_defaults_copy_ready(client, creator, other_creator
     Preference.objects.create(owner=other_creator, work=None, use="search", choice="deny")
     client.force_login(creator)
     page = client.get(reverse("consent:snippets")).content.decode()
-    assert "Content-Usage: train-ai=y, search=y" in page
+    assert "Content-Usage: train-ai=y, ai-use=n, search=y" in page
+    assert "Content-Signal: search=yes, ai-input=no, ai-train=yes" in page
     assert "X-Robots-Tag" not in page  # she allows training generative AI
     assert "&lt;meta name=&quot;tdm-reservation&quot;" in page  # shown as text, not markup
-    assert page.count("<pre") == 5  # one copy-ready block per snippet
+    assert page.count("<pre") == 6  # one copy-ready block per snippet
     client.force_login(other_creator)
     page = client.get(reverse("consent:snippets")).content.decode()
-    assert "Content-Usage: train-ai=n, search=n" in page
+    assert "Content-Usage: train-ai=n, ai-use=n, search=n" in page
+    assert "Content-Signal: search=no, ai-input=no, ai-train=no" in page
 
 
 def test_snippets_match_her_defaults_for_every_combination(creator):
@@ -186,6 +210,7 @@ def test_snippets_match_her_defaults_for_every_combination(creator):
         headers = dict(line.split(": ", 1) for line in snippets["headers"].splitlines())
         assert read.content_usage(headers["Content-Usage"]) == {
             "train-ai": "y" if expected["train-genai"] == "allow" else "n",
+            "ai-use": "y" if expected["ai-input"] == "allow" else "n",
             "search": "y" if expected["search"] == "allow" else "n",
         }
         assert ("X-Robots-Tag" in headers) == (expected["train-genai"] != "allow")
@@ -206,6 +231,21 @@ def test_snippets_match_her_defaults_for_every_combination(creator):
         for group in robots_groups(snippets["robots"]):
             (usage,) = [v for k, v in group["rules"] if k == "content-usage"]
             assert read.content_usage(usage) == read.content_usage(headers["Content-Usage"])
+        # Content Signals: ai-train is "training or fine-tuning AI models", any model.
+        for agent in [AI_CRAWLERS[0], "SomeSearchBot"]:
+            assert read.content_signal(snippets["robots"], agent, "https://alice.example/") == {
+                "search": expected["search"] == "allow",
+                "ai_input": expected["ai-input"] == "allow",
+                "ai_train": training_free,
+            }, combo
+
+        entries = read.c2pa_training_mining(snippets["c2pa"].encode())
+        assert {label: read.cawg_choice(entry) for label, entry in entries.items()} == {
+            "cawg.ai_generative_training": expected["train-genai"],
+            "cawg.ai_training": expected["train-ai"],
+            "cawg.data_mining": expected["train-ai"],
+            "cawg.ai_inference": expected["ai-input"],
+        }
 
         ai_txt = robot_parser(snippets["ai_txt"])
         assert ai_txt.can_fetch("AnyDatasetBuilder", "/") == (expected["train-genai"] == "allow")

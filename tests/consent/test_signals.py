@@ -1,14 +1,16 @@
 """A work's public page and its documents say, to every machine, what the creator decided.
 
 Each signal is read back with an independent parser (``tests/consent/signal_parsers.py``: an
-RFC 9651 library for ``Content-Usage``, ``json`` for the TDM policy, an XML parser for RSL, an
-HTML parser for the ``<meta>`` tags) and compared with ``consent.decisions`` for "any
-developer", for every combination of the creator's choices."""
+RFC 9651 library for ``Content-Usage``, ``json`` for the TDM policy and the C2PA assertion
+(checked against the CAWG shape), an XML parser for RSL, an HTML parser for the ``<meta>``
+tags) and compared with ``consent.decisions`` for "any developer", for every combination of the
+creator's choices."""
 
 import itertools
 from datetime import date, timedelta
 from http import HTTPStatus
 
+import http_sf
 import pytest
 from django.conf import settings
 from django.urls import reverse
@@ -49,6 +51,7 @@ def urls(work):
         "page": reverse("works:public", args=[work.public_id]),
         "policy": reverse("consent:tdm-policy", args=[work.public_id]),
         "licence": reverse("consent:licence", args=[work.public_id]),
+        "c2pa": reverse("consent:c2pa-training-mining", args=[work.public_id]),
     }
 
 
@@ -66,9 +69,11 @@ def check_signals(client, work) -> dict[str, str]:
     page = client.get(paths["page"])
     assert page.status_code == HTTPStatus.OK
     headers = page.headers
-    # Content-Usage: an RFC 9651 dictionary; aipref train-ai from train-genai, and search.
+    # Content-Usage: an RFC 9651 dictionary in aipref vocab-08: train-ai (training generative
+    # models) from train-genai, ai-use from ai-input, and search; nothing else.
     assert read.content_usage(headers["Content-Usage"]) == {
         "train-ai": "y" if expected["train-genai"] == "allow" else "n",
+        "ai-use": "y" if expected["ai-input"] == "allow" else "n",
         "search": "y" if expected["search"] == "allow" else "n",
     }, state
     # X-Robots-Tag only when training generative AI is not freely allowed.
@@ -131,6 +136,23 @@ def check_signals(client, work) -> dict[str, str]:
         )
     assert licence["decisions"] == expected
     assert licence["claim_state"] == work.claim_state
+
+    # The C2PA assertion (CAWG training-mining 1.1): a use only under licence is constrained,
+    # and says where the licence is.
+    response = client.get(paths["c2pa"])
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    entries = read.c2pa_training_mining(response.content)
+    assert {label: read.cawg_choice(entry) for label, entry in entries.items()} == {
+        "cawg.ai_generative_training": expected["train-genai"],
+        "cawg.ai_training": expected["train-ai"],
+        "cawg.data_mining": expected["train-ai"],
+        "cawg.ai_inference": expected["ai-input"],
+    }, state
+    for entry in entries.values():
+        if entry["use"] == "constrained":
+            assert entry["constraint_info"] == absolute(paths["licence"])
+        else:
+            assert "constraint_info" not in entry
     return expected
 
 
@@ -170,9 +192,33 @@ def test_a_grant_to_one_developer_never_opens_public_signals(client, creator, wo
     expected = check_signals(client, work)
     assert expected == {u: str(choice) for u, choice in DEFAULTS.items()}
     page = client.get(urls(work)["page"])
-    assert read.content_usage(page["Content-Usage"])["train-ai"] == "n"
+    assert read.content_usage(page["Content-Usage"]) == {
+        "train-ai": "n",
+        "ai-use": "n",
+        "search": "y",
+    }
     assert page["X-Robots-Tag"] == NOAI
     assert grant.licence_ref not in client.get(urls(work)["policy"]).content.decode()
+
+
+def test_the_page_speaks_aipref_vocab_08_to_an_rfc_9651_parser(client, creator, work):
+    """A client of draft-ietf-aipref-vocab-08 reads ``train-ai`` (generative training),
+    ``ai-use`` (input to a model: retrieval, grounding) and ``search``; the -07 era label
+    ``train-genai`` is never sent (a client would ignore it)."""
+    set_defaults(creator, {"train-genai": "deny", "ai-input": "allow", "search": "allow"})
+    value = client.get(urls(work)["page"])["Content-Usage"]
+    parsed = http_sf.parse(value.encode("ascii"), tltype="dictionary")
+    assert list(parsed) == ["train-ai", "ai-use", "search"]
+    assert {key: (item, params) for key, (item, params) in parsed.items()} == {
+        "train-ai": (http_sf.Token("n"), {}),
+        "ai-use": (http_sf.Token("y"), {}),
+        "search": (http_sf.Token("y"), {}),
+    }
+    assert "train-genai" not in value
+
+    set_defaults(creator, {"ai-input": "licence"})  # only under licence is not a free yes
+    value = client.get(urls(work)["page"])["Content-Usage"]
+    assert http_sf.parse(value.encode("ascii"), tltype="dictionary")["ai-use"][0] == "n"
 
 
 def test_header_names_are_sent_exactly_as_specified(client, work):

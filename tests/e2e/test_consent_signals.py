@@ -16,7 +16,8 @@ def public_headers(page, live_server, work):
 
 
 def content_usage(headers) -> dict[str, str]:
-    """The Content-Usage header read back with an RFC 9651 parser: {"train-ai": "n", …}."""
+    """The Content-Usage header read back with an RFC 9651 parser: {"train-ai": "n", …}
+    (aipref vocab-08: train-ai, ai-use, search)."""
     parsed = http_sf.parse(headers["content-usage"].encode(), tltype="dictionary")
     return {key: str(item) for key, (item, _params) in parsed.items()}
 
@@ -30,7 +31,7 @@ def test_changing_choices_changes_the_public_signals_at_once(
     # Nothing said yet: every AI use reserved, search allowed.
     before = public_headers(page, live_server, novel)
     assert before["x-robots-tag"] == "noai, noimageai"
-    assert content_usage(before) == {"train-ai": "n", "search": "y"}
+    assert content_usage(before) == {"train-ai": "n", "ai-use": "n", "search": "y"}
 
     browser_sign_in(page, creator)
 
@@ -61,8 +62,8 @@ def test_changing_choices_changes_the_public_signals_at_once(
     poem_headers = public_headers(page, live_server, poem)
     assert "x-robots-tag" not in novel_headers  # generative training allowed now
     assert poem_headers["x-robots-tag"] == "noai, noimageai"
-    assert content_usage(novel_headers) == {"train-ai": "y", "search": "y"}
-    assert content_usage(poem_headers) == {"train-ai": "n", "search": "y"}
+    assert content_usage(novel_headers) == {"train-ai": "y", "ai-use": "n", "search": "y"}
+    assert content_usage(poem_headers) == {"train-ai": "n", "ai-use": "n", "search": "y"}
 
     # The public page says the same in words, for people.
     page.goto(live_server.url + f"/w/{poem.public_id}/")
