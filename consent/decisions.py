@@ -86,14 +86,10 @@ def decisions_resolve(
     return decisions
 
 
-def decisions_for_works(
-    works: Iterable, *, developer=None, on: date | None = None
-) -> dict[int, dict[str, Decision]]:
-    """``{work.pk: {use: Decision}}`` for many works in a constant number of queries (three,
-    or one for "any developer"), whatever their number and owners."""
-    works = list(works)
-    if not works:
-        return {}
+def _read(works: list, *, developer, on: date | None):
+    """What the rules need for ``works``: the owners' defaults and the works' overrides
+    (``{owner or work pk: {use: choice}}``) and, with a developer, the owners' grants to it
+    (``{owner pk: [(grant, ids of these works it names)]}``)."""
     on = on or timezone.localdate()
     owner_ids = {w.owner_id for w in works}
     work_ids = [w.pk for w in works]
@@ -130,16 +126,48 @@ def decisions_for_works(
         for grant in grants:
             ids = set() if grant.all_works else named[grant.pk]
             grants_by_owner[grant.owner_id].append((grant, ids))
+    return defaults, overrides, grants_by_owner
 
-    return {
-        work.pk: decisions_resolve(
-            work_id=work.pk,
-            defaults=defaults[work.owner_id],
-            overrides=overrides[work.pk],
-            grants=grants_by_owner[work.owner_id],
+
+def decisions_for_works(
+    works: Iterable, *, developer=None, on: date | None = None
+) -> dict[int, dict[str, Decision]]:
+    """``{work.pk: {use: Decision}}`` for many works in a constant number of queries (three,
+    or one for "any developer"), whatever their number and owners."""
+    mine, _ = decisions_with_public(works, developer=developer, on=on)
+    return mine
+
+
+def decisions_with_public(
+    works: Iterable, *, developer=None, on: date | None = None
+) -> tuple[dict[int, dict[str, Decision]], dict[int, dict[str, Decision]]]:
+    """``(decisions for developer, public decisions)``, each ``{work.pk: {use: Decision}}``,
+    from the same queries as ``decisions_for_works`` — a registry answer shows both (the
+    public one in the work's signals). A work whose owner granted the developer nothing has
+    the same decisions in both (the same dict)."""
+    works = list(works)
+    if not works:
+        return {}, {}
+    defaults, overrides, grants = _read(works, developer=developer, on=on)
+    mine: dict[int, dict[str, Decision]] = {}
+    public: dict[int, dict[str, Decision]] = {}
+    for work in works:
+        owner_defaults, work_overrides = defaults[work.owner_id], overrides[work.pk]
+        public[work.pk] = decisions_resolve(
+            work_id=work.pk, defaults=owner_defaults, overrides=work_overrides, grants=[]
         )
-        for work in works
-    }
+        owner_grants = grants.get(work.owner_id)
+        mine[work.pk] = (
+            decisions_resolve(
+                work_id=work.pk,
+                defaults=owner_defaults,
+                overrides=work_overrides,
+                grants=owner_grants,
+            )
+            if owner_grants
+            else public[work.pk]
+        )
+    return mine, public
 
 
 def decisions_for_work(work, *, developer=None, on: date | None = None) -> dict[str, Decision]:

@@ -71,6 +71,24 @@ class MatchOut(Schema):
     distance: int | None = Field(None, description="for phash: the distance in bits")
 
 
+class SignalsOut(Schema):
+    """What the work's public signals say (consent/signals/mapping.py), the same for every
+    caller: computed from the public decision, whatever licences you hold."""
+
+    content_usage: str = Field(
+        description="its page's Content-Usage header (IETF aipref vocab-08), "
+        'e.g. "train-ai=n, ai-use=n, search=y"'
+    )
+    content_signal: str = Field(
+        description='Cloudflare Content Signals, e.g. "search=yes, ai-input=no, ai-train=no"'
+    )
+    tdm_reservation: int = Field(description="W3C TDMRep: 1 rights reserved, 0 not")
+    rsl_permits: list[str] = Field(description="RSL usage tokens its free licence permits")
+    rsl_prohibits: list[str] = Field(
+        description="RSL usage tokens its free licence prohibits (some may be offered for pay)"
+    )
+
+
 class WorkOut(Schema):
     public_id: str
     url: str
@@ -81,6 +99,7 @@ class WorkOut(Schema):
     credit_name: str
     identifiers: list[str]
     decision: dict[str, DecisionOut] = Field(description="per use, for your organisation")
+    signals: SignalsOut = Field(description="its public signals, the same for everyone")
 
 
 class MatchedWorkOut(WorkOut):

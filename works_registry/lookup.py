@@ -22,8 +22,9 @@ from types import SimpleNamespace
 
 from django.core.exceptions import ValidationError
 
-from consent.decisions import decisions_for_works
+from consent.decisions import decisions_with_public
 from consent.digests import WORK_FIELDS, page_url_template, work_object
+from consent.signals import public_signals
 from works.conflicts.index import max_distance_checked, phash_near
 from works.identifiers import SCHEMES, normalise
 from works.models import Work, WorkFile, WorkIdentifier
@@ -99,7 +100,8 @@ def _chunks(items: list, size: int):
 
 def work_objects(work_ids, *, developer=None) -> dict[int, dict]:
     """``{work pk: the published work object}`` (``consent.digests.work_object``) with each
-    decision for ``developer`` (``None``: the public decision, no licence grant applies)."""
+    decision for ``developer`` (``None``: the public decision, no licence grant applies) and
+    the work's public ``signals`` (``consent.signals.public_signals``, the same for anyone)."""
     objects: dict[int, dict] = {}
     page_url = page_url_template()
     for chunk in _chunks(sorted(set(work_ids)), WORKS_CHUNK):
@@ -113,13 +115,14 @@ def work_objects(work_ids, *, developer=None) -> dict[int, dict]:
             .values_list("work_id", "scheme", "value")
         ):
             identifiers[work_id].append(f"{scheme}:{value}")
-        decisions = decisions_for_works(
+        decisions, public = decisions_with_public(
             [SimpleNamespace(pk=row["pk"], owner_id=row["owner_id"]) for row in rows],
             developer=developer,
         )
         for row in rows:
             pk = row["pk"]
             objects[pk] = work_object(row, decisions[pk], identifiers[pk], page_url=page_url)
+            objects[pk]["signals"] = public_signals(public[pk])
     return objects
 
 

@@ -4,8 +4,9 @@ by pipelines, and building and compiling ORM queries was most of its cost (docs/
 "Registry API").
 
 The answer is the same object ``work_objects`` builds, from the same rules
-(``consent.decisions.decisions_resolve``, ``consent.digests.work_object``); a test compares the
-two for every source a decision can have. It is read in one statement (``_SQL``): the work with
+(``consent.decisions.decisions_resolve``, ``consent.digests.work_object``, and the public
+signals from ``consent.signals.public_signals``); a test compares the two for every source a
+decision can have. It is read in one statement (``_SQL``): the work with
 its owner's credit and display name, its identifiers, the owner's defaults, the work's
 overrides and, with a developer, that developer's grants from the owner in force today and
 whether each names this work.
@@ -19,6 +20,7 @@ from django.utils import timezone
 
 from consent.decisions import decisions_resolve
 from consent.digests import page_url_template, work_object
+from consent.signals import public_signals
 
 # One statement, one round trip: a row for the work, then one for each of its identifiers (by
 # scheme, then as entered), each of the owner's defaults, each of the work's overrides, and each
@@ -87,9 +89,14 @@ def one_work_object(public_id: str, *, developer=None) -> dict | None:
             grants.append((grant, {work_id} if named else set()))
         else:
             found[part][name] = value
-    decisions = decisions_resolve(
-        work_id=work_id, defaults=found[_DEFAULT], overrides=found[_OVERRIDE], grants=grants
+    public = decisions_resolve(
+        work_id=work_id, defaults=found[_DEFAULT], overrides=found[_OVERRIDE], grants=[]
     )
+    decisions = public
+    if grants:
+        decisions = decisions_resolve(
+            work_id=work_id, defaults=found[_DEFAULT], overrides=found[_OVERRIDE], grants=grants
+        )
     fields = {
         "public_id": public_id,
         "title": title,
@@ -99,4 +106,6 @@ def one_work_object(public_id: str, *, developer=None) -> dict | None:
         "owner__creator_profile__credit_name": credit,
         "owner__creator_profile__display_name": display,
     }
-    return work_object(fields, decisions, identifiers, page_url=page_url_template())
+    work = work_object(fields, decisions, identifiers, page_url=page_url_template())
+    work["signals"] = public_signals(public)
+    return work

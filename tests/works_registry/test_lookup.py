@@ -109,6 +109,7 @@ def test_the_work_object_is_the_one_the_consent_digest_publishes(creator, develo
         "credit_name",
         "identifiers",
         "decision",
+        "signals",
         "match",
     }
     assert work["url"] == settings.SITE_URL + reverse("works:public", args=[book.public_id])
