@@ -365,6 +365,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notices.tasks.deadlines_run",
         "schedule": env_float("NOTICES_DEADLINE_SWEEP", 300.0),
     },
+    # Creators' sites: the monthly re-checks, and checks whose broker message was lost.
+    "works-registry-sites-recheck": {
+        "task": "works_registry.tasks.sites_recheck",
+        "schedule": env_float("SITES_SWEEP_PERIOD", 600.0),
+    },
 }
 
 # --- Static files and uploads -------------------------------------------------------------------
@@ -402,6 +407,18 @@ WORKS_IMAGE_MAX_PIXELS = env_int("WORKS_IMAGE_MAX_PIXELS", 150_000_000)  # check
 # An image sent to POST /api/v1/lookup/image is decoded in the web process, inside the request:
 # a lower limit there (a 48-megapixel photo passes; 150 would hold about 600 MB of pixels).
 WORKS_REGISTRY_IMAGE_MAX_PIXELS = env_int("WORKS_REGISTRY_IMAGE_MAX_PIXELS", 50_000_000)
+# Creators' sites (docs/sites.md): each request of a check (the token file, the home page, each
+# redirect) ends within SITES_CHECK_TIMEOUT s; verified sites are checked again every
+# SITES_RECHECK_DAYS, a failing one is suspended after SITES_GRACE_DAYS; the beat's sweep wakes
+# the worker for at most SITES_SWEEP_BATCH due sites a run; a check's claim lasts
+# SITES_CHECK_LEASE s; "check now" at most once per SITES_CHECK_INTERVAL s while one runs.
+SITES_CHECK_TIMEOUT = env_float("SITES_CHECK_TIMEOUT", 10.0)
+SITES_RECHECK_DAYS = env_int("SITES_RECHECK_DAYS", 30)
+SITES_GRACE_DAYS = env_int("SITES_GRACE_DAYS", 7)
+SITES_SWEEP_BATCH = env_int("SITES_SWEEP_BATCH", 200)
+SITES_CHECK_LEASE = env_int("SITES_CHECK_LEASE", 300)
+SITES_CHECK_INTERVAL = env_int("SITES_CHECK_INTERVAL", 60)
+SITES_MAX_PER_CREATOR = env_int("SITES_MAX_PER_CREATOR", 50)
 WORKS_STORAGE_QUOTA = env_int("WORKS_STORAGE_QUOTA_MB", 20 * 1024) * MB  # per creator
 WORKS_UPLOADS_PER_HOUR = env_int("WORKS_UPLOADS_PER_HOUR", 200)  # per creator
 WORKS_THUMBNAIL_SIZE = env_int("WORKS_THUMBNAIL_SIZE", 480)

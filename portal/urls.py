@@ -37,5 +37,6 @@ urlpatterns = [
     path("review/", include("removals.urls_staff")),
     path("", include("works.urls")),
     path("", include("consent.urls")),
+    path("", include("works_registry.urls")),
     path("django-admin/", admin.site.urls),
 ]

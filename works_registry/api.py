@@ -106,12 +106,39 @@ class MatchedWorkOut(WorkOut):
     match: MatchOut
 
 
+class SiteOut(Schema):
+    """A creator's own website (a host, or a path under it), verified: she proved control."""
+
+    public_id: str
+    url: str = Field(description="the site's page on the portal")
+    site_url: str = Field(description="the site's address, as its creator declared it")
+    host: str = Field(description="lower-case, without www.; with a port only if not the default")
+    path: str = Field(description='"/" for the whole host, else e.g. "/art"')
+    status: str = Field(description="verified")
+    method: str = Field(description="how control was proven: file or meta")
+    verified_at: str | None
+    credit_name: str
+    decision: dict[str, DecisionOut] = Field(
+        description="per use, for your organisation: the creator's defaults, and your licences "
+        "from her that cover all her works"
+    )
+
+
+class SiteMatchOut(Schema):
+    site: SiteOut
+    match: MatchOut = Field(description='{"kind": "site"}')
+
+
 class ResultOut(Schema):
-    """One item's answer: ``matched``, ``works``, ``truncated`` — or ``error`` alone."""
+    """One item's answer: ``matched``, ``works``, ``truncated`` (and, for a ``url`` no work
+    answers but a creator's verified site covers, ``sites``) — or ``error`` alone."""
 
     matched: bool | None = None
     works: list[MatchedWorkOut] | None = None
     truncated: bool | None = None
+    sites: list[SiteMatchOut] | None = Field(
+        None, description="only for a url covered by a verified site and answered by no work"
+    )
     error: ErrorBody | None = None
 
 
@@ -324,7 +351,7 @@ def spawning_query_urls(request):
     Each line is answered in order, its ``url`` echoed as sent: ``optOut`` when training
     generative AI (``train-genai``) is not freely allowed to your organisation (denied, or
     only under licence), ``optIn`` when it is allowed; both false for a line that is malformed
-    or names no registered work."""
+    or names no registered work and no creator's verified site."""
     if request.content_type != "text/plain":
         raise APIError(
             HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
@@ -350,6 +377,7 @@ def spawning_query_urls(request):
 
 
 def _spawning(line: str, result: dict) -> dict:
-    choices = [work["decision"][GENAI_USE]["choice"] for work in result.get("works") or ()]
+    answers = [*(result.get("works") or ()), *(s["site"] for s in result.get("sites") or ())]
+    choices = [answer["decision"][GENAI_USE]["choice"] for answer in answers]
     opt_out = any(choice != "allow" for choice in choices)
     return {"url": line, "optOut": opt_out, "optIn": bool(choices) and not opt_out}

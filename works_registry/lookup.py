@@ -10,6 +10,10 @@ Which works answer: every registered work, active or archived (archiving keeps a
 decisions), whatever its claim state — ``status`` and ``claim_state`` say which, so a pipeline
 may weigh a self-declared or rejected claim as it sees fit.
 
+A ``url`` item no work answers may be answered by a creator's verified site covering it: its
+result then also has ``"sites": [{"site": {...}, "match": {"kind": "site"}}]`` and ``matched``
+is true (``sites_lookup``; one more query for every host asked, two for the sites' decisions).
+
 Queries do not grow with the items: one per identifier scheme present (the ``(scheme, value)``
 index), one for SHA-256 (``WorkFile.sha256``), one for every pHash together (the block index,
 ``works.conflicts.index.phash_near``), then for every ``WORKS_CHUNK`` works matched: the works,
@@ -28,6 +32,8 @@ from consent.signals import public_signals
 from works.conflicts.index import max_distance_checked, phash_near
 from works.identifiers import SCHEMES, normalise
 from works.models import Work, WorkFile, WorkIdentifier
+
+from .sites_lookup import site_answers
 
 KINDS = ("url", "sha256", "phash", "isbn", "isrc", "iswc", "doi")
 MAX_WORKS_PER_ITEM = 20
@@ -180,6 +186,12 @@ def lookup(items: list, *, developer=None) -> list[dict]:
     kind_of = {
         index: kind for kind, values in wanted.items() for ix in values.values() for index in ix
     }
+    # A creator's verified site answers an address no work answered (a work's own address
+    # answers the work): ``"sites"`` appears in those results only (docs/api.md, "Sites").
+    urls = wanted.get("url", {})
+    sites = site_answers(
+        {url: [i for i in ix if i not in kept] for url, ix in urls.items()}, developer=developer
+    )
 
     for index, result in enumerate(results):
         if result is not None:
@@ -191,4 +203,6 @@ def lookup(items: list, *, developer=None) -> list[dict]:
                 match = {"kind": kind, "distance": distance} if kind == "phash" else {"kind": kind}
                 works.append({**objects[work_id], "match": match})
         results[index] = {"matched": bool(works), "works": works, "truncated": index in truncated}
+        if index in sites:
+            results[index].update(matched=True, sites=sites[index])
     return results
