@@ -411,13 +411,13 @@ WORKS_REGISTRY_IMAGE_MAX_PIXELS = env_int("WORKS_REGISTRY_IMAGE_MAX_PIXELS", 50_
 # redirect) ends within SITES_CHECK_TIMEOUT s; verified sites are checked again every
 # SITES_RECHECK_DAYS, a failing one is suspended after SITES_GRACE_DAYS; the beat's sweep wakes
 # the worker for at most SITES_SWEEP_BATCH due sites a run; a check's claim lasts
-# SITES_CHECK_LEASE s; "check now" at most once per SITES_CHECK_INTERVAL s while one runs.
+# SITES_CHECK_LEASE s; "check now" again at the earliest SITES_CHECK_INTERVAL s after a check.
 SITES_CHECK_TIMEOUT = env_float("SITES_CHECK_TIMEOUT", 10.0)
 SITES_RECHECK_DAYS = env_int("SITES_RECHECK_DAYS", 30)
 SITES_GRACE_DAYS = env_int("SITES_GRACE_DAYS", 7)
 SITES_SWEEP_BATCH = env_int("SITES_SWEEP_BATCH", 200)
 SITES_CHECK_LEASE = env_int("SITES_CHECK_LEASE", 300)
-SITES_CHECK_INTERVAL = env_int("SITES_CHECK_INTERVAL", 60)
+SITES_CHECK_INTERVAL = env_int("SITES_CHECK_INTERVAL", 30)
 SITES_MAX_PER_CREATOR = env_int("SITES_MAX_PER_CREATOR", 50)
 WORKS_STORAGE_QUOTA = env_int("WORKS_STORAGE_QUOTA_MB", 20 * 1024) * MB  # per creator
 WORKS_UPLOADS_PER_HOUR = env_int("WORKS_UPLOADS_PER_HOUR", 200)  # per creator

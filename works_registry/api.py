@@ -120,8 +120,9 @@ class SiteOut(Schema):
     credit_name: str
     decision: dict[str, DecisionOut] = Field(
         description="per use, for your organisation: the creator's defaults, and your licences "
-        "from her that cover all her works"
+        "from the creator that cover all their works"
     )
+    signals: SignalsOut = Field(description="its public signals (the creator's defaults)")
 
 
 class SiteMatchOut(Schema):

@@ -1,5 +1,5 @@
-"""Creators' sites (docs/sites.md): a web address whose pages are the creator's, counted once she
-has proven control of it, and conflicts between two creators' sites."""
+"""Creators' sites (docs/sites.md): a web address whose pages are the creator's, counted once
+control of it is proven, and conflicts between two creators' sites."""
 
 import secrets
 
@@ -15,7 +15,7 @@ TOKEN_PREFIX = "creator-consent-"
 
 
 def new_site_token() -> str:
-    """What the creator publishes on her site: a fixed prefix (so it is recognisable in a
+    """What the creator publishes on the site: a fixed prefix (so it is recognisable in a
     file among others) and 160 random bits."""
     return TOKEN_PREFIX + secrets.token_hex(20)
 
@@ -23,7 +23,7 @@ def new_site_token() -> str:
 class Site(models.Model):
     """``pending`` (declared, no proof yet) → ``verified`` (the token was found) → ``suspended``
     (a re-check kept failing past the grace week; a new check can verify it again) or
-    ``removed`` (by her, or by staff resolving a conflict; final — she may declare it anew).
+    ``removed`` (by its owner, or by staff resolving a conflict; final — it may be declared anew).
     Each change of status has one service in ``sites_services``."""
 
     class Status(models.TextChoices):
@@ -60,7 +60,7 @@ class Site(models.Model):
     last_checked_at = models.DateTimeField(null=True, blank=True)
     last_check_ok = models.BooleanField(null=True, blank=True)
     last_check_message = models.TextField(blank=True)
-    # She asked for a check ("check now") and it has not ended yet.
+    # The owner asked for a check ("check now") and it has not ended yet.
     check_requested_at = models.DateTimeField(null=True, blank=True)
     # The first failed check of a verified site: the grace week runs from here.
     failing_since = models.DateTimeField(null=True, blank=True)

@@ -2,7 +2,7 @@
 (docs/sites.md).
 
 A site is a host and a path under it — ``https://ada.example/`` or ``https://host.example/ada``
-— whose pages are the creator's and follow her default choices once she has proven control.
+— whose pages are the creator's and follow the creator's default choices once control is proven.
 
 - ``site_address(text)`` reads what a person typed into a ``SiteAddress``: the address as it
   is fetched (``url``, the home page), and the two parts sites are matched by — ``host``

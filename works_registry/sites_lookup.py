@@ -9,7 +9,7 @@ own address answers the work.
 
 **A site's decision** for a caller is its creator's defaults (``consent.decisions``' rules, a
 site being like a work with no override) plus the caller's licence grants from that creator
-that cover **all her works** (``all_works``): a grant naming chosen works names no site. With
+that cover **all their works** (``all_works``): a grant naming chosen works names no site. With
 no developer (public pages), grants never apply.
 
 Queries do not grow with the addresses: one for every site of every host asked, then two for the
@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from consent.decisions import Decision, decisions_resolve
 from consent.models import LicenceGrant, Preference
+from consent.signals import public_signals
 from consent.vocabulary import USES
 
 from .models import Site
@@ -48,13 +49,14 @@ PLACEHOLDER = "0PUBLICID0"
 
 def owner_decisions(
     owner_ids, *, developer=None, on: date | None = None
-) -> dict[int, dict[str, Decision]]:
-    """``{owner id: {use: Decision}}``: what her sites get — her defaults, and the grants to
-    ``developer`` in force ``on`` that cover all her works. Two queries (one without a
-    developer)."""
+) -> tuple[dict[int, dict[str, Decision]], dict[int, dict[str, Decision]]]:
+    """``({owner id: {use: Decision}}, the same for anyone)``: what the owner's sites get — the
+    owner's defaults, and the grants to ``developer`` in force ``on`` that cover all the
+    owner's works — and their public decision (the defaults alone). Two queries (one without
+    a developer)."""
     owner_ids = set(owner_ids)
     if not owner_ids:
-        return {}
+        return {}, {}
     defaults: dict[int, dict[str, str]] = defaultdict(dict)
     for owner_id, use, choice in Preference.objects.filter(
         owner_id__in=owner_ids, work__isnull=True
@@ -68,21 +70,31 @@ def owner_decisions(
             .order_by("pk")
         ):
             grants[grant.owner_id].append((grant, set()))
-    return {
+    public = {
+        owner_id: decisions_resolve(work_id=0, defaults=defaults[owner_id], overrides={}, grants=[])
+        for owner_id in owner_ids
+    }
+    mine = {
         owner_id: decisions_resolve(
             work_id=0, defaults=defaults[owner_id], overrides={}, grants=grants[owner_id]
         )
+        if grants[owner_id]
+        else public[owner_id]
         for owner_id in owner_ids
     }
+    return mine, public
 
 
 def page_url_template() -> str:
     return settings.SITE_URL + reverse("sites:public", args=[PLACEHOLDER])
 
 
-def site_object(row: dict, decisions: dict[str, Decision], *, page_url: str | None = None):
+def site_object(
+    row: dict, decisions: dict[str, Decision], public: dict[str, Decision], *, page_url=None
+) -> dict:
     """The object published for one site — modelled on a work's (``consent.digests``):
-    ``row`` a row of ``SITE_FIELDS``, ``decisions`` use → ``Decision``."""
+    ``row`` a row of ``SITE_FIELDS``, ``decisions`` use → ``Decision`` for the caller,
+    ``public`` the same for anyone (its ``signals``, as a work's)."""
     page_url = page_url or page_url_template()
     verified_at = row["verified_at"]
     return {
@@ -105,6 +117,7 @@ def site_object(row: dict, decisions: dict[str, Decision], *, page_url: str | No
             }
             for use in USES
         },
+        "signals": public_signals(public),
     }
 
 
@@ -140,7 +153,7 @@ def site_answers(urls: dict[str, list[int]], *, developer=None) -> dict[int, lis
     if not covering:
         return {}
     owners = {row["owner_id"] for rows in covering.values() for row in rows}
-    decisions = owner_decisions(owners, developer=developer)
+    decisions, public = owner_decisions(owners, developer=developer)
     page_url = page_url_template()
     objects: dict[int, dict] = {}
     answers = {}
@@ -148,7 +161,10 @@ def site_answers(urls: dict[str, list[int]], *, developer=None) -> dict[int, lis
         entries = []
         for row in rows:
             if row["pk"] not in objects:
-                objects[row["pk"]] = site_object(row, decisions[row["owner_id"]], page_url=page_url)
+                owner_id = row["owner_id"]
+                objects[row["pk"]] = site_object(
+                    row, decisions[owner_id], public[owner_id], page_url=page_url
+                )
             entries.append({"site": objects[row["pk"]], "match": {"kind": "site"}})
         answers[index] = entries
     return answers

@@ -4,16 +4,17 @@
 through ``_status_set``, which tells the listeners registered with
 ``register_status_listener`` (the change feed hooks in there).
 
-Checks: ``site_check_request`` (her "check now") marks the site due and wakes the worker after
-commit; ``site_check`` (the worker) claims a due site with one conditional UPDATE, looks for the
-token outside any transaction (``sites_proof.prove``), then records the outcome. The beat task
-``sites_recheck`` wakes the worker for every due site, in batches: verified sites every
-``SITES_RECHECK_DAYS``, and any check whose message was lost (the claim's lease ran out, or the
-broker never took it). A verified site whose check fails stays verified for a grace of
+Checks: ``site_check_request`` (the owner's "check now") marks the site due and wakes the worker
+after commit; ``site_check`` (the worker) claims a due site with one conditional UPDATE, looks
+for the token outside any transaction (``sites_proof.prove``), then records the outcome. The
+beat task ``sites_recheck`` wakes the worker for every due site, in batches: verified sites
+every ``SITES_RECHECK_DAYS``, and any check whose message was lost (the claim's lease ran out,
+or the broker never took it). A verified site whose check fails stays verified for a grace of
 ``SITES_GRACE_DAYS`` (re-checked daily, its creator emailed once), then is suspended (emailed
 again); one success ends the grace. Time is always an argument (``now=``), never slept.
 """
 
+import math
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -54,8 +55,8 @@ def _wake(site_id: int) -> None:
 
 @transaction.atomic
 def site_declare(*, actor: User, address: str, now: datetime | None = None) -> Site:
-    """She says a site is hers: a pending site with its token, which she then publishes.
-    ``ValidationError`` (field ``url``) for an address that cannot be a site, one she has
+    """A creator says a site is theirs: a pending site with its token, to publish on it.
+    ``ValidationError`` (field ``url``) for an address that cannot be a site, one they have
     already declared, or past ``SITES_MAX_PER_CREATOR``."""
     try:
         parsed = site_address(address)
@@ -113,7 +114,7 @@ def site_suspend(*, site: Site, now: datetime, reason: str, actor: User | None =
 
 @transaction.atomic
 def site_remove(*, actor: User, site: Site, reason: str = "", staff: bool = False) -> Site:
-    """The site no longer counts, for good (any live status → removed): removed by her, or —
+    """The site no longer counts, for good (any live status → removed): removed by its owner, or —
     ``staff`` — by the staff resolving a conflict (the caller checked they may)."""
     site = Site.objects.select_for_update().get(pk=site.pk)
     if not staff:
@@ -163,18 +164,24 @@ def _status_set(site: Site, status: str, *, actor: User | None, reason: str = ""
 
 @transaction.atomic
 def site_check_request(*, actor: User, site: Site, now: datetime | None = None) -> Site:
-    """Her "check now": the site is due at once and the worker is woken after commit. Refused
-    for a removed site, and within ``SITES_CHECK_INTERVAL`` seconds of her last request (each
-    check fetches someone's server)."""
+    """The owner's "check now": the site is due at once and the worker is woken after commit.
+    Refused for a removed site, while a check they asked for runs (up to ``SITES_CHECK_LEASE``: then
+    its message is taken for lost), and within ``SITES_CHECK_INTERVAL`` seconds of the last
+    check (each check fetches someone's server)."""
     now = now or timezone.now()
     site = Site.objects.select_for_update().get(pk=site.pk)
     _owned(actor, site)
     if site.status == Status.REMOVED:
         raise ValidationError("This site is removed: declare it again to prove it.")
-    if site.check_requested_at and site.check_requested_at > now - timedelta(
-        seconds=settings.SITES_CHECK_INTERVAL
-    ):
+    lease = timedelta(seconds=settings.SITES_CHECK_LEASE)
+    if site.check_requested_at and site.check_requested_at > now - lease:
         raise ValidationError("A check is already under way: its result will show here.")
+    wait = timedelta(seconds=settings.SITES_CHECK_INTERVAL)
+    if site.last_checked_at and site.last_checked_at > now - wait:
+        seconds = math.ceil((site.last_checked_at + wait - now).total_seconds())
+        raise ValidationError(
+            f"This site was checked a moment ago: you can check it again in {seconds} seconds."
+        )
     site.check_requested_at = now
     site.next_check_at = now
     site.save(update_fields=["check_requested_at", "next_check_at"])
@@ -227,7 +234,7 @@ def _record(site_id: int, proof: sites_proof.Proof, now: datetime) -> Site | Non
         if now >= site.failing_since + grace:
             return site_suspend(site=site, now=now, reason=proof.message)
         site.next_check_at = min(now + RECHECK_IN_GRACE, site.failing_since + grace)
-    else:  # pending or suspended: checked again when she asks
+    else:  # pending or suspended: checked again when the owner asks
         site.next_check_at = None
     site.save()
     return site

@@ -1,7 +1,7 @@
-"""Pages of creators' sites (docs/sites.md): hers — the list with the form to declare one, one
-site with its token, the two ways to publish it, "check now" (polled while the worker checks)
-and removal —; the public page of a verified site; and, for the staff a conflict between two
-creators' sites is routed to, that conflict and its resolution.
+"""Pages of creators' sites (docs/sites.md): the owner's — the list with the form to declare
+one, one site with its token, the two ways to publish it, "check now" (polled while the worker
+checks) and removal —; the public page of a verified site; and, for the staff a conflict
+between two creators' sites is routed to, that conflict and its resolution.
 
 A site that is not yours does not exist, as far as you can tell (404); the people of an AI
 developer have no sites and land on their own dashboard."""
@@ -30,7 +30,7 @@ DETAIL = "works_registry/site_detail.html"
 
 
 def creator_view(view):
-    """Signed in, and not the person of an AI developer (who is sent to her dashboard)."""
+    """Signed in, and not the person of an AI developer (sent to the organisation's dashboard)."""
 
     @login_required
     @wraps(view)

@@ -81,12 +81,20 @@ def test_a_failed_first_check_leaves_the_site_pending_with_what_was_seen(
     assert not OutboundEmail.objects.filter(to=creator.email).exists()
 
 
-def test_check_now_is_refused_while_a_check_runs(creator, site_server):
+def test_check_now_is_refused_while_a_check_runs_and_just_after_one(creator, site_server):
     site = sites_services.site_declare(actor=creator, address=site_server.url)
     sites_services.site_check_request(actor=creator, site=site, now=T0)  # not run: no commit
     with pytest.raises(ValidationError, match="already under way"):
         sites_services.site_check_request(actor=creator, site=site, now=T0 + timedelta(seconds=5))
+    # Its message was lost: once the lease is over, she may ask again.
     sites_services.site_check_request(actor=creator, site=site, now=T0 + timedelta(minutes=5))
+    done = T0 + timedelta(minutes=6)
+    sites_services.site_check(site_id=site.pk, now=done)
+    with pytest.raises(ValidationError, match="check it again in 20 seconds"):
+        sites_services.site_check_request(
+            actor=creator, site=site, now=done + timedelta(seconds=10)
+        )
+    sites_services.site_check_request(actor=creator, site=site, now=done + timedelta(seconds=30))
 
 
 def test_the_monthly_recheck_then_the_grace_week_then_suspension(creator, verified, site_server):

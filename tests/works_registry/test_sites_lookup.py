@@ -179,6 +179,7 @@ def test_the_lookup_answers_a_site_match_beside_unchanged_answers(api, creator, 
     assert (site["host"], site["path"], site["status"]) == ("ada.example", "/art", "verified")
     assert site["credit_name"] == "Alice Author" and site["method"] == "file"
     assert site["verified_at"] and "token" not in site
+    assert site["signals"]["content_usage"] == "train-ai=n, ai-use=n, search=y"  # her defaults
     assert outside == isbn == {"matched": False, "works": [], "truncated": False}
 
 

@@ -1,5 +1,5 @@
 """Sites on lower apps' pages (the way a lower page shows higher data): the creator's sites on
-her profile, and conflicts between sites in the staff's conflict queue."""
+the creator's profile, and conflicts between sites in the staff's conflict queue."""
 
 from django import template
 
@@ -11,7 +11,7 @@ register = template.Library()
 
 @register.inclusion_tag("works_registry/_profile_sites.html", takes_context=True)
 def my_sites(context):
-    """The signed-in creator's sites (not removed), with their status, for her profile."""
+    """The signed-in creator's sites (not removed), with their status, for the profile page."""
     user = context["request"].user
     sites = Site.objects.filter(owner_id=user.pk).exclude(status=Site.Status.REMOVED)
     return {"sites": list(sites)}
