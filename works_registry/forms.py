@@ -3,7 +3,7 @@ creators' sites."""
 
 from django import forms
 
-from works.forms_conflicts import REASON_HELP
+from works.forms_conflicts import ConflictResolveForm
 
 from .models import SiteConflict
 from .sites import MAX_SITE_URL_LENGTH
@@ -24,14 +24,9 @@ class SiteDeclareForm(forms.Form):
 
 
 class SiteConflictResolveForm(forms.Form):
-    resolution = forms.ChoiceField(label="Resolution", widget=forms.RadioSelect)
-    reason = forms.CharField(
-        label="Reason",
-        max_length=5000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=REASON_HELP,
-        error_messages={"required": "Say why: both creators will read it."},
-    )
+    # The fields of the form that resolves a conflict between works (each form copies them).
+    resolution = ConflictResolveForm.base_fields["resolution"]
+    reason = ConflictResolveForm.base_fields["reason"]
 
     def __init__(self, *args, conflict: SiteConflict, **kwargs):
         kwargs.setdefault("prefix", "resolve")
