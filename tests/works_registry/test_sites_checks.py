@@ -222,3 +222,36 @@ def test_each_change_of_status_tells_the_listeners_in_its_transaction(
     sites_services.site_check(site_id=site.pk, now=T0 + 37 * DAY)
     sites_services.site_remove(actor=creator, site=site)
     assert heard == [("pending", "verified"), ("verified", "suspended"), ("suspended", "removed")]
+
+
+@pytest.fixture
+def worker_reaches_loopback(monkeypatch):
+    """The worker process reads its settings from the environment: let it reach this machine."""
+    monkeypatch.setenv("NOTICES_WEBHOOK_ALLOW_LOOPBACK", "1")
+    monkeypatch.setenv("SITES_CHECK_TIMEOUT", "5")
+
+
+@pytest.mark.worker
+def test_a_real_worker_process_checks_the_site(
+    worker_reaches_loopback, site_server, celery_worker, client, creator
+):
+    from django.urls import reverse
+
+    from tests.services import wait_for
+
+    site = sites_services.site_declare(actor=creator, address=site_server.url)
+    site_server.publish_file(site.token)
+    client.force_login(creator)
+    response = client.post(reverse("sites:check", args=[site.public_id]))
+    assert response.status_code == 302  # the request does not wait for the check
+
+    def checked():
+        site.refresh_from_db()
+        return site.last_checked_at is not None
+
+    try:
+        wait_for(checked, timeout=30, what="the worker to check the site")
+    except AssertionError:
+        raise AssertionError(celery_worker.log().decode(errors="replace")[-3000:]) from None
+    assert site.status == Site.Status.VERIFIED and site.method == Site.Method.FILE
+    assert site_server.requests[0][0] == "/.well-known/creator-consent.txt"
