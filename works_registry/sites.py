@@ -81,6 +81,8 @@ def _check_host(hostname: str) -> None:
         _fail("A site is named by its domain (like ada.example), not by an IP address.", "site_ip")
     if name == "localhost" and settings.NOTICES_WEBHOOK_ALLOW_LOOPBACK:
         return  # tests and the demo: their sites are served on this machine
+    if len(name) > 253:  # the most a domain name may have, written in punycode
+        _fail("This site's domain is too long to be a domain name.", "site_host")
     labels = name.split(".")
     if len(labels) < 2 or name == "localhost" or name.endswith(PRIVATE_SUFFIXES):
         _fail(
@@ -127,6 +129,10 @@ def site_address(text: str) -> SiteAddress:
         _fail("A site's address cannot contain /./ or /../.", "site_path")
     if "/.well-known/" in path + "/":
         _fail("A site's address cannot be under /.well-known/.", "site_path")
-    return SiteAddress(
-        url=f"{parts.scheme}://{netloc}{path or '/'}", host=fold_www(netloc), path=path
-    )
+    url = f"{parts.scheme}://{netloc}{path or '/'}"
+    if len(url) > MAX_SITE_URL_LENGTH:  # an international name grows when written in punycode
+        _fail(
+            f"A site's address can be at most {MAX_SITE_URL_LENGTH} characters long.",
+            "site_too_long",
+        )
+    return SiteAddress(url=url, host=fold_www(netloc), path=path)

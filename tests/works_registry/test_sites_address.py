@@ -6,6 +6,9 @@ from django.core.exceptions import ValidationError
 
 from works_registry.sites import covers, site_address, url_key
 
+# 151 characters typed, 463 in punycode: more than a domain name may have (253).
+LONG_HOST = ".".join(["网络作者的主页和作品集"] * 12) + ".example"
+
 
 @pytest.mark.parametrize(
     ("typed", "url", "host", "path"),
@@ -44,6 +47,7 @@ def test_addresses_are_normalised(typed, url, host, path):
         ("https://nas.home.arpa/", "private name"),
         ("https://1.0.0.127.in-addr.arpa/", "private name"),
         ("https://ada.example/" + "a" * 600, "at most 500 characters"),
+        (f"https://{LONG_HOST}/", "too long to be a domain"),
         ("https://ada.example/a/../b", "/./ or /../"),
         ("https://ada.example/.well-known/x", "under /.well-known/"),
         ("https://ada .example/", "spaces"),
