@@ -70,7 +70,7 @@ def test_guild_staff_see_their_guilds_conflicts_and_no_others(
 
     client.force_login(other_guild_staff)
     page = client.get(reverse("works:conflict-queue")).content.decode()
-    assert "No conflicts are waiting for you" in page
+    assert "No conflicting works are waiting for you" in page
 
 
 def test_resolved_conflicts_are_listed_apart(client, superuser, across):
@@ -80,7 +80,7 @@ def test_resolved_conflicts_are_listed_apart(client, superuser, across):
         {"resolve-resolution": "both_stand", "resolve-reason": "Book and song."},
     )
     assert (
-        "No conflicts are waiting" in client.get(reverse("works:conflict-queue")).content.decode()
+        "No conflicting works are waiting" in client.get(reverse("works:conflict-queue")).content.decode()
     )
     page = client.get(reverse("works:conflict-queue") + "?show=resolved").content.decode()
     assert url("conflict-detail", across) in page and "Both claims stand" in page
