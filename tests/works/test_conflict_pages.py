@@ -80,7 +80,8 @@ def test_resolved_conflicts_are_listed_apart(client, superuser, across):
         {"resolve-resolution": "both_stand", "resolve-reason": "Book and song."},
     )
     assert (
-        "No conflicting works are waiting" in client.get(reverse("works:conflict-queue")).content.decode()
+        "No conflicting works are waiting"
+        in client.get(reverse("works:conflict-queue")).content.decode()
     )
     page = client.get(reverse("works:conflict-queue") + "?show=resolved").content.decode()
     assert url("conflict-detail", across) in page and "Both claims stand" in page
