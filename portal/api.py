@@ -31,6 +31,7 @@ from notices.api_base import (
 )
 from works_registry.api import router as works_registry_router
 from works_registry.api import spawning_router
+from works_registry.changes_api import router as works_registry_changes_router
 
 
 def _api_error(request, exc: APIError):
@@ -115,6 +116,7 @@ api = PortalAPI(
 
 api.add_router("", notices_router)
 api.add_router("", works_registry_router)
+api.add_router("", works_registry_changes_router)
 
 # /api/v2/: the Spawning opt-out API v2, for pipelines that already speak it (docs/api.md).
 api_v2 = PortalAPI(

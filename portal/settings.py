@@ -356,6 +356,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "consent.tasks.digests_send",
         "schedule": env_float("CONSENT_DIGEST_SWEEP", 3600.0),
     },
+    # The works registry's exports: rebuilt daily once asked for; lost builds woken again.
+    "works-registry-exports": {
+        "task": "works_registry.tasks.registry_exports_sweep",
+        "schedule": 3600.0,
+    },
     # Removal notices acknowledged but not complied with nor disputed by their deadline.
     "removals-acknowledged-overdue": {
         "task": "removals.tasks.acknowledged_overdue_run",
@@ -509,6 +514,12 @@ API_RATE_LIMIT_PER_IP = env("API_RATE_LIMIT_PER_IP", "1200/min")
 API_RATE_LIMIT_PER_KEY = env("API_RATE_LIMIT_PER_KEY", "600/min")
 # The works registry's GET /api/v1/works/<id> without a key: per client IP, on top of the above.
 API_RATE_LIMIT_ANONYMOUS_WORK = env("API_RATE_LIMIT_ANONYMOUS_WORK", "60/min")
+# The works registry's export (docs/api.md, "Export"): rebuilt once older than this many seconds;
+# a build's claim, renewed as it goes (a worker silent this long is taken for dead); and how long
+# one build may run before its worker is stopped.
+WORKS_REGISTRY_EXPORT_MAX_AGE = env_int("WORKS_REGISTRY_EXPORT_MAX_AGE", 24 * 3600)
+WORKS_REGISTRY_EXPORT_LEASE = env_int("WORKS_REGISTRY_EXPORT_LEASE", 300)
+WORKS_REGISTRY_EXPORT_TIME_LIMIT = env_int("WORKS_REGISTRY_EXPORT_TIME_LIMIT", 3600)
 # Removal requests: evidence files (each) and the default time developers have to answer.
 REMOVALS_EVIDENCE_MAX_BYTES = env_int("REMOVALS_EVIDENCE_MAX_BYTES", 10 * 2**20)
 # Evidence images are decoded in the request (a screenshot, not a work): a lower pixel cap.

@@ -31,6 +31,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("notices.urls_answers")),
     path("", include("notices.urls_keys")),
+    path("developer/registry-export/", include("works_registry.urls_export")),
     path("developer/", include("notices.urls_developer")),
     path("registry/", include("notices.urls")),
     path("requests/", include("removals.urls")),

@@ -11,6 +11,11 @@ from django.utils import timezone
 
 from works.models import new_public_id
 
+# The change feed's log and the developers' exports live in their own modules (changes.py,
+# export.py); imported here so that Django registers them with the app.
+from .changes_models import Change, TransactionId  # noqa: F401
+from .export_models import RegistryExport  # noqa: F401
+
 TOKEN_PREFIX = "creator-consent-"
 
 
