@@ -217,3 +217,25 @@ def test_another_developers_people_never_get_this_export(other_developer_key, re
 
 def test_the_dashboard_links_to_the_export(member):
     assert PAGE.encode() in member.get(reverse("developer:home")).content
+
+
+def test_the_readmes_export_and_feed_examples_answer_with_the_demo_key(
+    db, api_limits, django_capture_on_commit_callbacks
+):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from portal.management.commands.seed_demo import DEMO_API_KEY
+
+    call_command("seed_demo", stdout=StringIO())
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {DEMO_API_KEY}")
+    with django_capture_on_commit_callbacks(execute=True):  # the worker (eager here)
+        assert client.post(URL).status_code == HTTPStatus.ACCEPTED
+    assert client.get(STATUS).json()["ready"] is True
+
+    header = json.loads(gzip.decompress(_body(client.get(URL))).splitlines()[0])
+    feed = client.get("/api/v1/changes", {"cursor": header["cursor"]})
+
+    assert header["works_count"] > 0
+    assert feed.status_code == HTTPStatus.OK and feed.json()["more"] is False
