@@ -224,8 +224,14 @@ def _record(site_id: int, proof: sites_proof.Proof, now: datetime) -> Site | Non
         site.next_check_at = now + recheck
         if site.status != Status.VERIFIED:
             return site_verify(site=site, method=proof.method, now=now)
+        method_changed = site.method != proof.method
         site.method = proof.method
         site.failing_since = None
+        if method_changed:  # published with the site: its answer changed (the change feed)
+            site.save()
+            for listener in _status_listeners:
+                listener(site, Status.VERIFIED)
+            return site
     elif site.status == Status.VERIFIED:
         grace = timedelta(days=settings.SITES_GRACE_DAYS)
         if site.failing_since is None:

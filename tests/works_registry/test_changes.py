@@ -345,6 +345,18 @@ def test_a_site_verified_then_suspended_is_listed_then_removed(creator, develope
     assert [(e["type"], e["removed"], e["site"]) for e in suspended] == [("site", True, None)]
 
 
+def test_a_verified_site_proved_again_another_way_is_listed_with_its_new_method(creator, developer):
+    from works_registry import sites_proof, sites_services
+
+    site = _site(creator)  # proved by the file
+    start = end_of_feed(developer)
+    proof = sites_proof.Proof(ok=True, method="meta", message="Found the meta tag.")
+    sites_services._record(site.pk, proof, timezone.now())
+    again, _ = follow(developer, start)
+
+    assert [(e["public_id"], e["site"]["method"]) for e in again] == [(site.public_id, "meta")]
+
+
 def test_a_pending_site_is_not_listed(creator, developer):
     from works_registry import sites_services
 
