@@ -2,7 +2,7 @@
 
 A limit is written ``"N/period"``: ``"600/min"``, ``"20/s"``, ``"5000/h"``, ``"100/10s"``
 (units ``s``, ``min``/``m``, ``h``, ``d``); an empty string turns it off. Hits are counted in
-fixed windows of the period (with Redis, ``FailOpenRedisCache.count``: one round trip;
+fixed windows of the period (with Redis, ``FailOpenRedisCache.count_many``: one round trip;
 otherwise ``cache.incr``, ``cache.add`` when the window's counter does not exist yet), in
 Django's default cache, so every process counts together: Redis in production,
 where both are atomic; the database cache table on the embedded default, where ``incr`` is not,
