@@ -654,6 +654,15 @@ def _record_delivered(outcome: Outcome) -> str | None:
     return Status.DELIVERED
 
 
+def sender_connection_close(timeout: float = 10.0) -> None:
+    """Close the sender thread's database connection, which it otherwise keeps between
+    batches (Django's connections are per thread). For a process about to drop the database
+    under it — the test run, before its test database is destroyed."""
+    if _Sender._pool is not None:
+        # The lambda looks ``connection`` up in the sender thread: its own connection.
+        _Sender._pool.submit(lambda: connection.close()).result(timeout=timeout)
+
+
 @contextmanager
 def _quick_commits(sender: "_Sender"):
     """On PostgreSQL, the batch's commits do not wait for the disk (``synchronous_commit =

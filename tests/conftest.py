@@ -57,6 +57,18 @@ def _fresh_cache(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True, scope="session")
+def _sender_connection_closed(django_db_setup, django_db_blocker):
+    """The notice engine's sender thread keeps a database connection of its own between
+    batches; closed before the test database is dropped (else PostgreSQL refuses to drop a
+    database in use)."""
+    yield
+    from notices.deliveries import sender_connection_close
+
+    with django_db_blocker.unblock():
+        sender_connection_close()
+
+
+@pytest.fixture(autouse=True, scope="session")
 def broker_env(tmp_path_factory):
     """Tasks run in-process (eager) unless a test starts a real worker (``celery_worker``).
 
