@@ -2,6 +2,7 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
+MOTO   := .venv-moto
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
@@ -19,9 +20,16 @@ $(VENV)/.installed: pyproject.toml $(VENV)/.made
 	$(PY) -m pip install -q -r $(VENV)/requirements.txt
 	@touch $@
 
-$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed $(MOTO)/.installed
 	$(PY) scripts/requirements.py test > $(VENV)/requirements-test.txt
 	$(PY) -m pip install -q -r $(VENV)/requirements-test.txt
+	@touch $@
+
+# An S3-compatible server for the storage tests (moto's standalone server), in a virtual
+# environment of its own: it is large and is no dependency of the project.
+$(MOTO)/.installed: scripts/moto-requirements.txt
+	$(PYTHON) -m venv $(MOTO)
+	$(MOTO)/bin/python -m pip install -q -r scripts/moto-requirements.txt
 	@touch $@
 
 install: $(VENV)/.installed
@@ -53,4 +61,4 @@ check: install
 	$(PY) manage.py check
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) $(MOTO) var

@@ -9,7 +9,9 @@ the view chose otherwise."""
 from http import HTTPStatus
 
 from django.conf import settings
+from django.shortcuts import render
 
+from accounts.storage import UNAVAILABLE_MESSAGE, StorageUnavailable
 from notices.api_base import APIError, api_key_check, api_limit_address
 
 API_PREFIX = "/api/"
@@ -65,4 +67,38 @@ class APIMiddleware:
             response = _as_json(request, response)
         if not response.has_header("Cache-Control"):
             response["Cache-Control"] = "no-store"
+        return response
+
+
+class StorageUnavailableMiddleware:
+    """The file store (``MEDIA_STORAGE=s3``) did not answer while a request read or wrote a
+    file: a 503 that says so — a page, or the API's JSON error — with ``Retry-After``, instead
+    of a 500. The service's transaction has rolled back and a write that failed left nothing
+    behind (accounts/storage.py)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, StorageUnavailable):
+            return None
+        headers = {"Retry-After": "60"}
+        if request.path.startswith(API_PREFIX):
+            return APIError(
+                HTTPStatus.SERVICE_UNAVAILABLE,
+                "storage_unavailable",
+                "The file store is not answering just now; nothing was changed. Try again in "
+                "a minute.",
+                headers=headers,
+            ).response()
+        response = render(
+            request,
+            "storage_unavailable.html",
+            {"message": UNAVAILABLE_MESSAGE},
+            status=HTTPStatus.SERVICE_UNAVAILABLE,
+        )
+        response["Retry-After"] = headers["Retry-After"]
         return response

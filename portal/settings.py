@@ -105,6 +105,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # The file store did not answer: a 503 that says so, not a 500 (accounts/storage.py).
+    "portal.middleware.StorageUnavailableMiddleware",
     # The public work page for anonymous readers, from a cache that cannot go stale, and the
     # AI-signal header fields the page's template computed (docs/signals.md).
     "consent.middleware.PublicWorkPageCacheMiddleware",
@@ -383,8 +385,35 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"  # never served publicly: originals go through access-checked views
+# Every file the portal keeps (originals, thumbnails, evidence, imports, notice attachments,
+# registry exports) goes through the default storage (docs/storage.md). Unset: a folder,
+# MEDIA_ROOT. MEDIA_STORAGE=s3: a private S3-compatible bucket. The bucket's options are read
+# even while the folder is in use: ``manage.py media_to_bucket`` copies the folder there first.
+MEDIA_STORAGE = env("MEDIA_STORAGE", "folder").lower()
+if MEDIA_STORAGE not in {"folder", "s3"}:
+    raise ImproperlyConfigured("MEDIA_STORAGE is 'folder' (the default) or 's3'.")
+MEDIA_BUCKET_OPTIONS = {
+    "bucket_name": env("MEDIA_BUCKET"),
+    "endpoint_url": env("MEDIA_BUCKET_ENDPOINT_URL") or None,  # unset: AWS itself
+    "region_name": env("MEDIA_BUCKET_REGION") or None,
+    "access_key": env("MEDIA_BUCKET_ACCESS_KEY_ID") or None,  # unset: boto3's own lookup
+    "secret_key": env("MEDIA_BUCKET_SECRET_ACCESS_KEY") or None,
+    "location": env("MEDIA_BUCKET_PREFIX").strip("/"),
+    # Browser downloads redirect to a signed link that lasts this long (seconds).
+    "querystring_expire": env_int("MEDIA_BUCKET_LINK_SECONDS", 300),
+    # Each request to the bucket: connect within, answer within (seconds), tries in all.
+    "connect_timeout": env_float("MEDIA_BUCKET_CONNECT_TIMEOUT", 5.0),
+    "read_timeout": env_float("MEDIA_BUCKET_READ_TIMEOUT", 30.0),
+    "max_attempts": env_int("MEDIA_BUCKET_MAX_ATTEMPTS", 3),
+}
+if MEDIA_STORAGE == "s3" and not MEDIA_BUCKET_OPTIONS["bucket_name"]:
+    raise ImproperlyConfigured("MEDIA_STORAGE=s3 needs MEDIA_BUCKET (the bucket's name).")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": (
+        {"BACKEND": "accounts.bucket.BucketStorage", "OPTIONS": MEDIA_BUCKET_OPTIONS}
+        if MEDIA_STORAGE == "s3"
+        else {"BACKEND": "accounts.storage.FolderStorage"}
+    ),
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -433,6 +462,12 @@ WORKS_PROCESSING_RETRY_AFTER = env_int("WORKS_PROCESSING_RETRY_AFTER", 300)
 # A file's processing stops after this many seconds and the file is refused (a real image takes
 # well under a second; a hostile one may never end). 30 s later its pool process is killed.
 WORKS_PROCESSING_TIME_LIMIT = env_int("WORKS_PROCESSING_TIME_LIMIT", 120)
+# A file the worker cannot read from the file store (MEDIA_STORAGE=s3 unreachable) is tried
+# again after each of these delays (seconds; each under the broker's one-hour visibility
+# timeout), then refused with the reason.
+WORKS_STORAGE_RETRY_DELAYS = [
+    int(x) for x in env_list("WORKS_STORAGE_RETRY_DELAYS", "10,30,90,270,810")
+]
 # …and refused, with a message, if it still is after this (a file the worker keeps failing on).
 WORKS_PROCESSING_GIVE_UP_AFTER = env_int("WORKS_PROCESSING_GIVE_UP_AFTER", 24 * 3600)
 # Catalogue imports (CSV of works; ZIP of files with an optional metadata CSV).

@@ -31,6 +31,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from accounts import storage as stored_files
 from consent.models import LedgerEntry
 from notices.models import AnswerAttachment, Delivery, NoticeAnswer, NoticeAttachment
 from works.csvsafe import safe_row
@@ -116,7 +117,10 @@ def _write_csv(archive: zipfile.ZipFile, name: str, header: list[str], rows) -> 
 
 
 def _copy_file(archive: zipfile.ZipFile, name: str, field_file) -> None:
-    with field_file.open("rb") as source, archive.open(name, "w", force_zip64=True) as target:
+    with (
+        stored_files.opened(field_file) as source,
+        archive.open(name, "w", force_zip64=True) as target,
+    ):
         shutil.copyfileobj(source, target, CHUNK)
 
 

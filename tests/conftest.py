@@ -17,12 +17,100 @@ from django.core.cache import cache, caches
 from portal.celery import app as celery_app
 
 from . import factories
-from .services import SMTPServer, WorkerProcess
+from .services import MOTO_SERVER, BucketServer, SMTPServer, WorkerProcess
+
+
+@pytest.fixture(scope="session")
+def bucket_server():
+    """An S3-compatible server with a bucket, as ``(endpoint URL, bucket name)``: the one the
+    run is configured with (``MEDIA_STORAGE=s3``: CI's second leg, started by ``.ci/run``),
+    else moto's standalone server from ``.venv-moto`` started for this run; ``None`` where
+    neither is there."""
+    if django_settings.MEDIA_STORAGE == "s3":
+        options = django_settings.MEDIA_BUCKET_OPTIONS
+        _bucket_made(options["endpoint_url"], options["bucket_name"])
+        yield options["endpoint_url"], options["bucket_name"]
+        return
+    if not MOTO_SERVER.exists():
+        yield None
+        return
+    server = BucketServer().start()
+    _bucket_made(server.endpoint_url, "portal-tests")
+    try:
+        yield server.endpoint_url, "portal-tests"
+    finally:
+        server.stop()
+
+
+def _bucket_made(endpoint_url, name):
+    import boto3
+
+    client = boto3.client(
+        "s3",
+        endpoint_url=endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id=django_settings.MEDIA_BUCKET_OPTIONS["access_key"] or "test",
+        aws_secret_access_key=django_settings.MEDIA_BUCKET_OPTIONS["secret_key"] or "test",
+    )
+    try:
+        client.create_bucket(Bucket=name)
+    except client.exceptions.BucketAlreadyOwnedByYou:
+        pass
+
+
+def bucket_options(server, prefix: str) -> dict:
+    """``BucketStorage`` options for the test bucket, under ``prefix`` (one test's files)."""
+    endpoint_url, name = server
+    return {
+        **django_settings.MEDIA_BUCKET_OPTIONS,
+        "bucket_name": name,
+        "endpoint_url": endpoint_url,
+        "region_name": "us-east-1",
+        "access_key": django_settings.MEDIA_BUCKET_OPTIONS["access_key"] or "test",
+        "secret_key": django_settings.MEDIA_BUCKET_OPTIONS["secret_key"] or "test",
+        "location": prefix,
+    }
+
+
+def _use_bucket(settings, server) -> str:
+    prefix = f"tests/{uuid.uuid4().hex}"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "accounts.bucket.BucketStorage",
+            "OPTIONS": bucket_options(server, prefix),
+        },
+    }
+    return prefix
 
 
 @pytest.fixture(autouse=True)
-def _media_root(settings, tmp_path):
+def _media_root(settings, tmp_path, request):
+    """Each test stores files apart: in a folder of its own, on a storage that refuses to give
+    filesystem paths (tests/storage.py); on CI's bucket leg under a prefix of its own."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    if settings.MEDIA_STORAGE == "s3":
+        settings.MEDIA_BUCKET_PREFIX = _use_bucket(
+            settings, request.getfixturevalue("bucket_server")
+        )
+    else:
+        settings.STORAGES = {
+            **settings.STORAGES,
+            "default": {"BACKEND": "tests.storage.PathlessFolderStorage"},
+        }
+
+
+@pytest.fixture
+def bucket_storage(settings, bucket_server):
+    """The default storage is the S3-compatible test bucket (a prefix of this test's own),
+    whatever the run is configured with; skipped where no server is installed."""
+    if bucket_server is None:
+        pytest.skip("no S3-compatible server: `make test` installs moto in .venv-moto")
+    settings.MEDIA_STORAGE = "s3"
+    settings.MEDIA_BUCKET_PREFIX = _use_bucket(settings, bucket_server)
+    from django.core.files.storage import default_storage
+
+    return default_storage
 
 
 @pytest.fixture(autouse=True)
@@ -113,6 +201,7 @@ def celery_worker(transactional_db, broker_env, tmp_path, smtp_server, settings)
             "EMAIL_HOST": "127.0.0.1",
             "EMAIL_PORT": str(smtp_server.port),
             "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+            **_worker_storage_env(settings),
             "CONSENT_ANCHOR_LOG": str(settings.CONSENT_ANCHOR_LOG),
         },
         log_path=tmp_path / "worker.log",
@@ -123,6 +212,22 @@ def celery_worker(transactional_db, broker_env, tmp_path, smtp_server, settings)
     finally:
         celery_app.conf.task_always_eager = True
         worker.stop()
+
+
+def _worker_storage_env(settings) -> dict[str, str]:
+    """The worker stores files where this test does: the same bucket and prefix, if any."""
+    if settings.STORAGES["default"]["BACKEND"] != "accounts.bucket.BucketStorage":
+        return {"MEDIA_STORAGE": "folder"}
+    options = settings.STORAGES["default"]["OPTIONS"]
+    return {
+        "MEDIA_STORAGE": "s3",
+        "MEDIA_BUCKET": options["bucket_name"],
+        "MEDIA_BUCKET_ENDPOINT_URL": options["endpoint_url"],
+        "MEDIA_BUCKET_REGION": options["region_name"],
+        "MEDIA_BUCKET_ACCESS_KEY_ID": options["access_key"],
+        "MEDIA_BUCKET_SECRET_ACCESS_KEY": options["secret_key"],
+        "MEDIA_BUCKET_PREFIX": options["location"],
+    }
 
 
 @pytest.fixture

@@ -170,3 +170,42 @@ class WorkerProcess:
         self.kill()
         if getattr(self, "_log", None):
             self._log.close()
+
+
+MOTO_SERVER = ROOT / ".venv-moto" / "bin" / "moto_server"
+
+
+class BucketServer:
+    """moto's standalone S3-compatible server (``.venv-moto``, installed by ``make test``) on a
+    free loopback port: the real boto3 client talks HTTP to it."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.endpoint_url = f"http://127.0.0.1:{self.port}"
+        self.process = None
+
+    def start(self, timeout: float = 30.0):
+        self.process = subprocess.Popen(
+            [str(MOTO_SERVER), "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+        def answering():
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return True
+            except OSError:
+                return False
+
+        wait_for(answering, timeout=timeout, what="moto_server")
+        return self
+
+    def stop(self):
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()

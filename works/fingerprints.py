@@ -60,13 +60,17 @@ class ImageFingerprint:
 
 
 def image_fingerprint(
-    path: str | os.PathLike, *, max_pixels: int, thumb_size: int = 480
+    source: str | os.PathLike | BinaryIO, *, max_pixels: int, thumb_size: int = 480
 ) -> ImageFingerprint:
     """Decode the image once in full (a truncated or corrupt file raises ``ValidationError``),
     then make the thumbnail from a reduced copy and the pHash from a full-size greyscale one
-    (the bits ``imagehash`` gives for the same file). Animated images: first frame."""
-    with open(path, "rb") as f:
-        width, height, small, grey = _decoded(f, max_pixels=max_pixels, thumb_size=thumb_size)
+    (the bits ``imagehash`` gives for the same file). Animated images: first frame.
+    ``source``: a path, or a seekable binary file (a stored file: ``accounts.storage.seekable``)."""
+    if hasattr(source, "read"):
+        width, height, small, grey = _decoded(source, max_pixels=max_pixels, thumb_size=thumb_size)
+    else:
+        with open(source, "rb") as f:
+            width, height, small, grey = _decoded(f, max_pixels=max_pixels, thumb_size=thumb_size)
     return ImageFingerprint(
         width=width,
         height=height,

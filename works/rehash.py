@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from accounts import storage as stored_files
 from accounts.models import User
 from accounts.services import audit_record
 
@@ -50,12 +51,13 @@ def work_files_rehash(
         for work_file in batch:
             result.checked += 1
             try:
-                fresh = fingerprints.image_fingerprint(
-                    work_file.original.path,
-                    max_pixels=settings.WORKS_IMAGE_MAX_PIXELS,
-                    thumb_size=settings.WORKS_THUMBNAIL_SIZE,
-                ).phash
-            except (OSError, ValidationError):
+                with stored_files.seekable(work_file.original) as source:
+                    fresh = fingerprints.image_fingerprint(
+                        source,
+                        max_pixels=settings.WORKS_IMAGE_MAX_PIXELS,
+                        thumb_size=settings.WORKS_THUMBNAIL_SIZE,
+                    ).phash
+            except (OSError, ValidationError):  # StorageUnavailable is an OSError too
                 result.unreadable += 1
                 continue
             if fingerprints.to_signed64(fresh) != work_file.phash:

@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import broker, mail
+from accounts import storage as stored_files
 from accounts.models import User
 from accounts.services import audit_record
 
@@ -399,11 +400,14 @@ def work_file_process(*, file_id: int) -> WorkFile | None:
     if work_file is None:
         return None
     try:
-        result = fingerprints.image_fingerprint(
-            work_file.original.path,
-            max_pixels=settings.WORKS_IMAGE_MAX_PIXELS,
-            thumb_size=settings.WORKS_THUMBNAIL_SIZE,
-        )
+        # StorageUnavailable leaves: the task tries again later (works/tasks.py), then gives up
+        # with a reason (work_file_unreadable).
+        with stored_files.seekable(work_file.original) as source:
+            result = fingerprints.image_fingerprint(
+                source,
+                max_pixels=settings.WORKS_IMAGE_MAX_PIXELS,
+                thumb_size=settings.WORKS_THUMBNAIL_SIZE,
+            )
     except FileNotFoundError:
         return _work_file_fail(
             file_id,
@@ -432,6 +436,19 @@ def work_file_process(*, file_id: int) -> WorkFile | None:
         work_file.thumbnail.storage.delete(stored)
     work_file.refresh_from_db()
     return work_file
+
+
+UNREADABLE = (
+    "This file could not be read back from the file store to be processed, after several "
+    "tries: please upload it again."
+)
+
+
+def work_file_unreadable(*, file_id: int, reason: str) -> WorkFile | None:
+    """The worker could not read the stored file after its last try: refuse it with the
+    reason, rather than leave it "processing"."""
+    logger.warning("work file %s unreadable from storage: %s", file_id, reason)
+    return _work_file_fail(file_id, UNREADABLE)
 
 
 TOOK_TOO_LONG = (

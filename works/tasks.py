@@ -2,18 +2,29 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
+from accounts.storage import StorageUnavailable
+
 from . import imports, services
 
 
 @shared_task(
+    bind=True,
     soft_time_limit=settings.WORKS_PROCESSING_TIME_LIMIT,
     time_limit=settings.WORKS_PROCESSING_TIME_LIMIT + 30,
 )
-def work_file_process(file_id: int) -> None:
+def work_file_process(self, file_id: int) -> None:
     try:
         services.work_file_process(file_id=file_id)
     except SoftTimeLimitExceeded:
         services.work_file_took_too_long(file_id=file_id)
+    except StorageUnavailable as exc:
+        # The file store did not answer: try again later, further apart each time; after the
+        # last try the file is refused with the reason (never left "processing").
+        delays = settings.WORKS_STORAGE_RETRY_DELAYS
+        if self.request.retries >= len(delays):
+            services.work_file_unreadable(file_id=file_id, reason=str(exc))
+            return
+        raise self.retry(countdown=delays[self.request.retries], max_retries=len(delays)) from exc
 
 
 @shared_task

@@ -344,7 +344,7 @@ def export_response(request, export: RegistryExport):
     """The export's file as a download — ``application/gzip``, no ``Content-Encoding`` (the
     file *is* gzip; nothing decompresses it on the way) — with its ``ETag``; 304 when the
     request's ``If-None-Match`` names it. None when no file is there."""
-    if not export.ready or not default_storage.exists(export.file.name):
+    if not export.ready or not export.file:
         return None
     etag = f'"{export.etag}"'
     headers = {
@@ -357,12 +357,19 @@ def export_response(request, export: RegistryExport):
     if "*" in wanted or any(tag.removeprefix("W/") == etag for tag in wanted):
         response = HttpResponseNotModified()
     else:
+        # Streamed through the portal from the folder or the bucket, never a redirect: the API
+        # promises these bytes under this ETag.
+        try:
+            stream = default_storage.stream(export.file.name)
+        except FileNotFoundError:
+            return None
         response = FileResponse(
-            default_storage.open(export.file.name, "rb"),
+            stream,
             as_attachment=True,
             filename=export_filename(export),
             content_type="application/gzip",
         )
+        response["Content-Length"] = str(export.size)
         response["X-Content-Type-Options"] = "nosniff"
     for name, value in headers.items():
         response[name] = value

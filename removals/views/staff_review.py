@@ -23,13 +23,13 @@ from django.db.models import (
     Q,
     Subquery,
 )
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.downloads import private_download
+from accounts.downloads import private_download, stored_image
 from accounts.forms import add_service_errors
 from accounts.models import GuildMembership
 from accounts.selectors import user_roles
@@ -457,9 +457,7 @@ def thumbnail(request, pk, public_id):
     work_file = getattr(work, "file", None)
     if work_file is None or not work_file.thumbnail:
         raise Http404
-    response = FileResponse(work_file.thumbnail.open("rb"), content_type="image/jpeg")
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return stored_image(work_file.thumbnail)
 
 
 # --- Overdue notices -----------------------------------------------------------------------------

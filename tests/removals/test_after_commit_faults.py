@@ -20,6 +20,7 @@ from notices.models import Notice
 from removals import services
 from removals.models import RemovalEvidence, RemovalRequest
 from tests.accounts import outbox
+from tests.services import free_port
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -90,21 +91,47 @@ def test_approval_with_broker_down_and_smtp_refusing_answers_success_and_mails_h
     assert email.attempts >= 2 and email.sent_at is not None  # one try refused at least
 
 
-def test_evidence_removed_stays_removed_when_its_file_cannot_be_deleted(make_request, caplog):
+def test_evidence_removed_stays_removed_when_its_file_cannot_be_deleted(
+    make_request, caplog, settings
+):
     draft = make_request(submit=False)
     evidence = services.evidence_add(
         actor=draft.creator,
         request=draft,
         upload=SimpleUploadedFile("notes.txt", b"Used in the model card\n", "text/plain"),
     )
-    # The storage cannot delete it: a directory with something in it where the file was.
-    path = Path(evidence.file.path)
-    path.unlink()
-    path.mkdir()
-    (path / "kept").write_text("x")
+    undeletable = storage_cannot_delete(settings, evidence.file.name)
 
     services.evidence_remove(actor=draft.creator, evidence=evidence)
 
     assert not RemovalEvidence.objects.filter(pk=evidence.pk).exists()
-    assert path.exists()
+    assert undeletable()
     assert any(record.levelname == "ERROR" for record in caplog.records)
+
+
+def storage_cannot_delete(settings, name):
+    """Make the storage fail to delete ``name``; returns a check that it is still there.
+    A folder: a directory with something in it where the file was. A bucket: the bucket's
+    address made one where nothing listens (each call refused at once)."""
+    if settings.STORAGES["default"]["BACKEND"] == "accounts.bucket.BucketStorage":
+        options = settings.STORAGES["default"]["OPTIONS"]
+        live = {**options}
+        settings.STORAGES = {
+            **settings.STORAGES,
+            "default": {
+                **settings.STORAGES["default"],
+                "OPTIONS": {
+                    **options,
+                    "endpoint_url": f"http://127.0.0.1:{free_port()}",
+                    "max_attempts": 1,
+                },
+            },
+        }
+        from accounts.bucket import BucketStorage
+
+        return lambda: BucketStorage(**live).exists(name)
+    path = Path(settings.MEDIA_ROOT) / name
+    path.unlink()
+    path.mkdir()
+    (path / "kept").write_text("x")
+    return path.exists

@@ -18,9 +18,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.db import reset_queries, transaction
 from django.db.models import Q
+
+from accounts import storage as stored_files
 
 from .. import services
 from ..models import ImportJob, ImportRowError, Work, WorkIdentifier
@@ -44,7 +45,9 @@ UNKNOWN_COLUMN = "This column is not one we import, so it was ignored. The colum
 
 def run_csv(job: ImportJob, token: int) -> None:
     limit = settings.WORKS_IMPORT_MAX_ROWS
-    with default_storage.open(job.source.name, "rb") as binary:
+    # Read more than once (its encoding, its rows counted, then imported): seekable, which on
+    # a bucket is a temporary copy removed at the end.
+    with stored_files.seekable(job.source) as binary:
         encoding = detect_encoding(binary)
         delimiter = detect_delimiter(binary, encoding)
         header = _header(binary, encoding, delimiter)

@@ -42,6 +42,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.template.defaultfilters import filesizeformat
 
+from accounts import storage as stored_files
+
 from .. import services
 from ..filetypes import SNIFF_BYTES, sniff
 from ..models import ImportJob, ImportRowError, Work, WorkFile, WorkIdentifier
@@ -149,8 +151,8 @@ def _done(index: int) -> str:
 
 
 def run_zip(job: ImportJob, token: int) -> None:
-    with default_storage.open(job.source.name, "rb") as binary:
-        raw = getattr(binary, "file", binary)
+    # zipfile needs a seekable file: on a bucket, a temporary copy removed at the end.
+    with stored_files.seekable(job.source) as raw:
         check_directory(raw)
         try:
             archive = zipfile.ZipFile(raw)

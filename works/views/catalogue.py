@@ -4,14 +4,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.functional import SimpleLazyObject
 from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
-from accounts.downloads import private_download
+from accounts.downloads import private_download, stored_image
 from accounts.forms import add_service_errors
 from accounts.selectors import user_roles
 
@@ -250,9 +250,7 @@ def thumbnail(request, public_id):
     work_file = getattr(work, "file", None)
     if work_file is None or not work_file.thumbnail:
         raise Http404
-    response = FileResponse(work_file.thumbnail.open("rb"), content_type="image/jpeg")
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return stored_image(work_file.thumbnail)
 
 
 @login_required

@@ -8,12 +8,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.downloads import private_download
+from accounts.downloads import private_download, stored_image
 from accounts.forms import add_service_errors
 from accounts.models import GuildMembership
 from accounts.selectors import user_roles
@@ -186,6 +186,4 @@ def conflict_file(request, pk, side, kind):
         return private_download(work_file.original, work_file.original_name, work_file.mime)
     if kind != "thumbnail" or not work_file.thumbnail:
         raise Http404
-    response = FileResponse(work_file.thumbnail.open("rb"), content_type="image/jpeg")
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return stored_image(work_file.thumbnail)
