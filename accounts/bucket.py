@@ -81,7 +81,7 @@ class BucketStorage(S3Storage):
             Config(
                 connect_timeout=connect_timeout,
                 read_timeout=read_timeout,
-                retries={"max_attempts": max_attempts, "mode": "standard"},
+                retries={"total_max_attempts": max_attempts, "mode": "standard"},
                 signature_version="s3v4",
                 # Buckets of S3-compatible servers are addressed by path; AWS's by host.
                 s3={"addressing_style": "path" if endpoint else "auto"},

@@ -200,8 +200,6 @@ def celery_worker(transactional_db, broker_env, tmp_path, smtp_server, settings)
         extra_env={
             "EMAIL_HOST": "127.0.0.1",
             "EMAIL_PORT": str(smtp_server.port),
-            "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-            **_worker_storage_env(settings),
             "CONSENT_ANCHOR_LOG": str(settings.CONSENT_ANCHOR_LOG),
         },
         log_path=tmp_path / "worker.log",
@@ -212,22 +210,6 @@ def celery_worker(transactional_db, broker_env, tmp_path, smtp_server, settings)
     finally:
         celery_app.conf.task_always_eager = True
         worker.stop()
-
-
-def _worker_storage_env(settings) -> dict[str, str]:
-    """The worker stores files where this test does: the same bucket and prefix, if any."""
-    if settings.STORAGES["default"]["BACKEND"] != "accounts.bucket.BucketStorage":
-        return {"MEDIA_STORAGE": "folder"}
-    options = settings.STORAGES["default"]["OPTIONS"]
-    return {
-        "MEDIA_STORAGE": "s3",
-        "MEDIA_BUCKET": options["bucket_name"],
-        "MEDIA_BUCKET_ENDPOINT_URL": options["endpoint_url"],
-        "MEDIA_BUCKET_REGION": options["region_name"],
-        "MEDIA_BUCKET_ACCESS_KEY_ID": options["access_key"],
-        "MEDIA_BUCKET_SECRET_ACCESS_KEY": options["secret_key"],
-        "MEDIA_BUCKET_PREFIX": options["location"],
-    }
 
 
 @pytest.fixture

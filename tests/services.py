@@ -94,6 +94,15 @@ def subprocess_database_env() -> dict[str, str]:
     return {"DATABASE_URL": f"postgres://{auth}{host}{port}/{db['NAME']}"}
 
 
+def _storage_env() -> dict[str, str]:
+    """The worker stores files where the test does (its folder, or its bucket and prefix)."""
+    from django.conf import settings
+
+    from .storage import worker_storage_env
+
+    return {"MEDIA_ROOT": str(settings.MEDIA_ROOT), **worker_storage_env(settings)}
+
+
 class WorkerProcess:
     """``celery -A portal worker`` in a subprocess, sharing the test database and broker."""
 
@@ -112,6 +121,7 @@ class WorkerProcess:
             "DEBUG": "1",
             "CELERY_TASK_ALWAYS_EAGER": "0",
             "PYTHONUNBUFFERED": "1",
+            **_storage_env(),
             **(extra_env or {}),
         }
         self.log_path = log_path

@@ -20,3 +20,38 @@ class PathlessFolderStorage(FolderStorage):
                 "through accounts.storage (opened/seekable) — a bucket has no paths."
             )
         return super().path(name)
+
+
+def stored_names(under: str = "") -> list[str]:
+    """Every file in the default storage (folder or bucket) under ``under``, through the
+    storage API: what a test means by "nothing was left behind"."""
+    from django.core.files.storage import default_storage
+
+    def walk(folder: str) -> list[str]:
+        try:
+            folders, files = default_storage.listdir(folder)
+        except FileNotFoundError:  # the folder was never made
+            return []
+        prefix = f"{folder}/" if folder else ""
+        names = [prefix + name for name in files]
+        for sub in folders:
+            names += walk(prefix + sub)
+        return names
+
+    return sorted(walk(under.strip("/")))
+
+
+def worker_storage_env(settings) -> dict[str, str]:
+    """The worker stores files where this test does: the same bucket and prefix, if any."""
+    if settings.STORAGES["default"]["BACKEND"] != "accounts.bucket.BucketStorage":
+        return {"MEDIA_STORAGE": "folder"}
+    options = settings.STORAGES["default"]["OPTIONS"]
+    return {
+        "MEDIA_STORAGE": "s3",
+        "MEDIA_BUCKET": options["bucket_name"],
+        "MEDIA_BUCKET_ENDPOINT_URL": options["endpoint_url"],
+        "MEDIA_BUCKET_REGION": options["region_name"],
+        "MEDIA_BUCKET_ACCESS_KEY_ID": options["access_key"],
+        "MEDIA_BUCKET_SECRET_ACCESS_KEY": options["secret_key"],
+        "MEDIA_BUCKET_PREFIX": options["location"],
+    }

@@ -4,7 +4,6 @@ staff filing under a member's mandate, HTML escaped everywhere, and who may see 
 
 import io
 from http import HTTPStatus
-from pathlib import Path
 
 import pytest
 from django.core import mail
@@ -18,6 +17,7 @@ from notices.models import Notice
 from removals import services
 from removals.models import RemovalEvidence, RemovalRequest
 from tests import factories
+from tests.storage import stored_names
 
 Status = RemovalRequest.Status
 
@@ -47,9 +47,8 @@ def form_data(removal: RemovalRequest, **changes) -> dict:
     return data
 
 
-def stored_files(settings) -> list[Path]:
-    root = Path(settings.MEDIA_ROOT) / "removals"
-    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+def stored_files(settings) -> list[str]:
+    return stored_names("removals")
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import io
 import struct
 import zlib
 from http import HTTPStatus
-from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -16,6 +15,7 @@ from PIL import Image
 
 from removals import services
 from removals.models import RemovalEvidence
+from tests.storage import stored_names
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -50,9 +50,8 @@ def _pdf(*, eof=True) -> bytes:
     return body + b"trailer\n<< /Root 1 0 R >>\n" + (b"%%EOF\n" if eof else b"")
 
 
-def _stored(settings) -> list[Path]:
-    root = Path(settings.MEDIA_ROOT) / "removals"
-    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+def _stored(settings) -> list[str]:
+    return stored_names("removals")
 
 
 @pytest.fixture

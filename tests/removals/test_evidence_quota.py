@@ -16,6 +16,7 @@ from PIL import Image
 from removals import services
 from removals.models import RemovalEvidence
 from tests.removals.test_creator_pages import form_data
+from tests.storage import stored_names
 from tests.works import files
 from works.models import Work
 
@@ -29,9 +30,8 @@ def noise_png(side: int = 48) -> bytes:
     return buffer.getvalue()
 
 
-def stored_files(settings) -> list[Path]:
-    root = Path(settings.MEDIA_ROOT)
-    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+def stored_files(settings) -> list[str]:
+    return stored_names("")
 
 
 @pytest.fixture

@@ -26,7 +26,6 @@ def prefork_worker(transactional_db, broker_env, tmp_path, settings, monkeypatch
     worker = WorkerProcess(
         broker_env,
         extra_env={
-            "MEDIA_ROOT": str(settings.MEDIA_ROOT),
             "CONSENT_ANCHOR_LOG": str(settings.CONSENT_ANCHOR_LOG),
             "WORKS_PROCESSING_TIME_LIMIT": "1",
         },

@@ -12,6 +12,7 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 from PIL import Image
 
+from tests.storage import stored_names
 from tests.works import files
 from works.models import Work, WorkFile
 
@@ -36,9 +37,8 @@ def upload(client, creator, tmp_path, django_capture_on_commit_callbacks):
     return _upload
 
 
-def stored_files(settings) -> list[Path]:
-    root = Path(settings.MEDIA_ROOT)
-    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+def stored_files(settings) -> list[str]:
+    return stored_names("")
 
 
 def assert_refused(response, message, settings):
