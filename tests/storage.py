@@ -5,6 +5,8 @@ disk. Code that opened a stored file by its filesystem path (``field_file.path``
 test that reaches it."""
 
 import sys
+import urllib.request
+from dataclasses import dataclass
 
 from django.core.files.storage import filesystem
 
@@ -55,3 +57,24 @@ def worker_storage_env(settings) -> dict[str, str]:
         "MEDIA_BUCKET_SECRET_ACCESS_KEY": options["secret_key"],
         "MEDIA_BUCKET_PREFIX": options["location"],
     }
+
+
+@dataclass
+class Download:
+    """What the person's browser ends up with: from the portal itself, or — from a bucket —
+    from the signed link the portal redirected to (fetched over HTTP, as a browser would)."""
+
+    status: int
+    headers: object  # case-insensitive: Django's ResponseHeaders or http.client's message
+    body: bytes
+    via_bucket: bool
+
+
+def download(client, url: str) -> Download:
+    response = client.get(url)
+    location = response.get("Location", "") if response.status_code == 302 else ""
+    if location.startswith(("http://127.0.0.1", "https://")):
+        with urllib.request.urlopen(location, timeout=10) as answer:
+            return Download(answer.status, answer.headers, answer.read(), True)
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    return Download(response.status_code, response.headers, body, False)

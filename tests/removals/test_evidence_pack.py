@@ -222,3 +222,23 @@ def test_files_staff_attached_to_answers_are_in_the_pack_and_named_in_answers_cs
     dispute = next(row for row in rows.values() if row["developer"] == "Example AI Ltd")
     assert dispute["attachments"] == ""
     assert "answers/" in archive.read("README.txt").decode()
+
+
+def test_the_pack_is_built_from_files_in_the_bucket(bucket_storage, client, creator, make_request):
+    """Her evidence in the S3-compatible bucket (moto over HTTP): the pack holds its exact
+    bytes, read from the bucket's response body."""
+    removal = make_request(submit=False)
+    photo = _png()
+    evidence = services.evidence_add(
+        actor=creator,
+        request=removal,
+        upload=SimpleUploadedFile("listing.png", photo, content_type="image/png"),
+        note="Books3 index",
+    )
+    key = bucket_storage.key(evidence.file.name)
+    assert key.startswith(bucket_storage.location + "/removals/")
+    client.force_login(creator)
+
+    archive = _download(client, removal)
+
+    assert archive.read("evidence/listing.png") == photo

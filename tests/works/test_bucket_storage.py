@@ -279,9 +279,8 @@ def _silent_wav(path, megabytes: int):
 
 def _upload_recording(client, path):
     with open(path, "rb") as handle:
-        return client.post(
-            reverse("works:create"), {"title": "Field recording", "kind": "recording", "file": handle}
-        )
+        fields = {"title": "Field recording", "kind": "recording", "file": handle}
+        return client.post(reverse("works:create"), fields)
 
 
 def _client(settings):

@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from tests.storage import download
 from tests.works import files
 from tests.works.conflicting import (  # noqa: F401 - fixtures
     fellow_fixture,
@@ -126,9 +127,9 @@ def test_handling_staff_open_both_thumbnails_and_originals(client, guild_staff, 
         assert url("conflict-file", within, side, "thumbnail") in page
         thumbnail = client.get(url("conflict-file", within, side, "thumbnail"))
         assert thumbnail.status_code == 200 and thumbnail["Content-Type"] == "image/jpeg"
-        original = client.get(url("conflict-file", within, side, "original"))
-        assert original.status_code == 200
-        assert original["Content-Disposition"].startswith("attachment")
+        original = download(client, url("conflict-file", within, side, "original"))
+        assert original.status == 200
+        assert original.headers["Content-Disposition"].startswith("attachment")
     assert client.get(url("conflict-file", within, "c", "original")).status_code == 404
     assert client.get(url("conflict-file", within, "a", "evidence")).status_code == 404
     # Handling a conflict opens nothing else of the creators'.
