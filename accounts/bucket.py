@@ -115,6 +115,11 @@ class BucketStorage(S3Storage):
         answer = self.connection.meta.client.get_object(Bucket=self.bucket_name, Key=self.key(name))
         return io.BufferedReader(_Body(answer["Body"]), buffer_size=CHUNK)
 
+    @_translated
+    def health(self) -> None:
+        """Raise unless the bucket answers (``/healthz``): one ``HeadBucket``."""
+        self.connection.meta.client.head_bucket(Bucket=self.bucket_name)
+
     def download_url(self, name: str, *, filename: str, content_type: str) -> str | None:
         return self.url(
             name,

@@ -16,6 +16,7 @@ The bucket's failures come out as two exceptions every caller can name: ``FileNo
 (no such object) and ``StorageUnavailable`` (the store did not answer, timed out or refused).
 """
 
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -48,6 +49,12 @@ class FolderStorage(FileSystemStorage):
 
     def download_url(self, name: str, *, filename: str, content_type: str) -> str | None:
         return None
+
+    def health(self) -> None:
+        """Raise unless files can be written here (``/healthz``)."""
+        os.makedirs(self.location, exist_ok=True)
+        if not os.access(self.location, os.W_OK | os.X_OK):
+            raise StorageUnavailable("The media folder is not writable.")
 
 
 # --- Helpers every app uses ----------------------------------------------------------------------

@@ -1,5 +1,5 @@
-"""Health of what the portal needs: the database, the shared cache, the broker and a live
-worker.
+"""Health of what the portal needs: the database, the shared cache, the broker, the file
+storage (the media folder, or the bucket) and a live worker.
 
 Each check runs in a thread of its own, all at once, and ``report`` waits for them until
 ``HEALTHZ_TIMEOUT`` seconds: a check still running then (a hung Redis, a database that does not
@@ -66,6 +66,18 @@ def check_broker() -> dict:
     return {"ok": True, "transport": url.split(":", 1)[0]}
 
 
+def check_storage() -> dict:
+    """Where files are kept: the folder writable, or the bucket answering (``HeadBucket``)."""
+    from django.core.files.storage import default_storage
+
+    backend = settings.MEDIA_STORAGE
+    try:
+        default_storage.health()
+    except Exception as exc:
+        return {"ok": False, "backend": backend, "error": exc.__class__.__name__}
+    return {"ok": True, "backend": backend}
+
+
 def check_worker() -> dict:
     try:
         # Past the fail-open cache's guard: an unreachable cache is an error here, not a miss.
@@ -82,7 +94,12 @@ def check_worker() -> dict:
 # heartbeat is read in the request's thread instead: on the embedded default it lives in the
 # database cache, where a thread of its own would not see what this request's transaction sees;
 # on Redis the cache's socket timeout bounds it (CACHE_SOCKET_TIMEOUT, half a second).
-THREADED = {"database": check_database, "cache": check_cache, "broker": check_broker}
+THREADED = {
+    "database": check_database,
+    "cache": check_cache,
+    "broker": check_broker,
+    "storage": check_storage,
+}
 
 
 def _run(check, results: dict, name: str) -> None:

@@ -67,3 +67,25 @@ def test_healthz_reports_an_unreachable_redis_broker(client, db, url, settings):
         "transport": "redis",
         "error": "OperationalError",
     }
+
+
+def test_healthz_reports_the_file_storage(client, db, url, settings):
+    health.heartbeat_write()
+    body = client.get(url).json()
+    assert body["storage"] == {"ok": True, "backend": settings.MEDIA_STORAGE}
+
+
+def test_healthz_is_503_when_the_bucket_does_not_answer(bucket_storage, client, db, url, settings):
+    from tests.services import free_port
+
+    health.heartbeat_write()
+    assert client.get(url).json()["storage"] == {"ok": True, "backend": "s3"}
+    default = settings.STORAGES["default"]
+    dead = {**default["OPTIONS"], "endpoint_url": f"http://127.0.0.1:{free_port()}"}
+    settings.STORAGES = {**settings.STORAGES, "default": {**default, "OPTIONS": dead}}
+
+    response = client.get(url)
+
+    assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
+    assert response.json()["storage"]["ok"] is False
+    assert response.json()["storage"]["error"] == "StorageUnavailable"
