@@ -79,9 +79,8 @@ def reminder_create(notice: Notice, offset: int) -> Notice:
         subject=f"Reminder: {notice.subject}",
         text=render_to_string("notices/email/reminder.txt", context),
         html=render_to_string("notices/email/reminder.html", context),
-        attachments=[
-            (a.filename, bytes(a.content), a.content_type)
-            for a in notice.attachments.select_related("blob")
+        attachments=[  # the same stored files, not read again
+            (a.filename, a.blob, a.content_type) for a in notice.attachments.select_related("blob")
         ],
         reply_to=notice.reply_to,
         kind=Notice.Kind.REMINDER,

@@ -56,7 +56,9 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import audit_record
+from accounts.storage import StorageUnavailable
 
+from .attachments import batch_reads
 from .models import Delivery, DeliveryAttempt, NoticeAttachment, Suppression
 from .transports import Transport, TransportError, transport_for
 from .webhooks import endpoint_disable
@@ -354,6 +356,19 @@ def _unexpected(exc: Exception) -> TransportError:
     return TransportError(f"Unexpected error: {type(exc).__name__}: {exc}")
 
 
+def _unreadable(delivery: Delivery, exc: OSError) -> TransportError:
+    """An attachment's stored file could not be read: the portal's trouble, not the
+    recipient's — a temporary failure, tried again on the usual schedule (an operator may
+    bring the store back, or the file), never a lost or refused notice."""
+    if isinstance(exc, StorageUnavailable):
+        logger.warning("Delivery %s: the file store did not answer: %s", delivery.pk, exc)
+        message = f"The file store did not answer, so the attachments could not be read: {exc}"
+    else:
+        logger.error("Delivery %s: an attachment's stored file is missing: %s", delivery.pk, exc)
+        message = f"An attachment's stored file is missing from the file store: {exc}"
+    return TransportError(message)
+
+
 # While a batch runs, the interpreter hands the GIL over every 0.2 ms instead of every 5: the
 # sender thread's turns (a reply read, a statement sent) are short and frequent, and with the
 # default interval each waited behind this thread building the next letter. Measured with
@@ -386,6 +401,8 @@ class _Sender:
             return exc
         except DatabaseError:
             raise
+        except (StorageUnavailable, FileNotFoundError) as exc:
+            return _unreadable(delivery, exc)
         except Exception as exc:  # a bug: retried like a 4xx
             logger.exception("Delivery %s: unexpected error", delivery.pk)
             return _unexpected(exc)
@@ -469,8 +486,10 @@ def _attempt_batch(delivery_ids: list[int]) -> dict[int, str]:
     switch_interval = sys.getswitchinterval()
     sys.setswitchinterval(SENDER_SWITCH_INTERVAL)
     try:
-        with _quick_commits(sender):
+        # Each attachment is read from storage once per batch (kept while still needed).
+        with _quick_commits(sender), batch_reads() as reads:
             batch = _db(lambda: _load(tokens), what="loading deliveries")
+            reads.expect(batch)
             for index, delivery in enumerate(batch):
                 upcoming = batch[index + 1] if index + 1 < len(batch) else None
                 if upcoming is not None and (

@@ -165,8 +165,9 @@ class Notice(models.Model):
         return f"{self.subject} → {self.developer}"
 
     def attachment_list(self) -> list["NoticeAttachment"]:
-        """The attachments with their stored content: the prefetched ones when the engine
-        loaded a batch (one query for all), else one query for this notice."""
+        """The attachments with their blobs (the bytes are read from storage only when asked
+        for): the prefetched ones when the engine loaded a batch (one query for all), else one
+        query for this notice."""
         if "attachments" in getattr(self, "_prefetched_objects_cache", {}):
             return list(self.attachments.all())
         return list(self.attachments.select_related("blob"))
@@ -178,10 +179,12 @@ class Notice(models.Model):
 
 class AttachmentBlob(models.Model):
     """The bytes of attachments, stored once by their SHA-256: the manifest of a removal
-    request sent to fifty developers is one row, not fifty copies."""
+    request sent to fifty developers is one row and one stored file, not fifty copies. The
+    file lives in the portal's file storage (a folder, or the bucket): ``notices.attachments``
+    writes and reads it."""
 
     sha256 = models.CharField(max_length=64, unique=True)
-    content = models.BinaryField()
+    file = models.FileField(upload_to="notice-attachments/", max_length=300)
     size = models.PositiveBigIntegerField()
 
     def __str__(self):
@@ -205,7 +208,10 @@ class NoticeAttachment(models.Model):
 
     @property
     def content(self) -> bytes:
-        return bytes(self.blob.content)
+        """The stored bytes, read from the file storage (``notices.attachments.read``)."""
+        from .attachments import read
+
+        return read(self.blob)
 
 
 def message_id_for(key: str, recipient: str) -> str:

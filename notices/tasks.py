@@ -1,9 +1,9 @@
-"""Thin: each task loads by id and calls the engine. Beat runs the two periodic ones
+"""Thin: each task loads by id and calls the engine. Beat runs the periodic ones
 (``CELERY_BEAT_SCHEDULE``)."""
 
 from celery import shared_task
 
-from . import deadlines, deliveries
+from . import attachments, deadlines, deliveries
 
 
 @shared_task
@@ -27,3 +27,10 @@ def deliveries_sweep() -> None:
 @shared_task
 def deadlines_run() -> None:
     deadlines.deadlines_run()
+
+
+@shared_task
+def attachment_orphans_delete() -> None:
+    """Daily (beat): stored attachment files that no notice holds, left by a caller's
+    transaction that rolled back after ``notice_create``."""
+    attachments.orphans_delete()

@@ -221,7 +221,9 @@ class EmailTransport(Transport):
             render_to_string("notices/email/letter.html", context), "text/html"
         )
         for attachment in notice.attachment_list():
-            message.attach(attachment.filename, bytes(attachment.content), attachment.content_type)
+            # Read from the file storage (once per batch, notices.attachments); a store that
+            # does not answer fails this attempt as a temporary failure (deliveries).
+            message.attach(attachment.filename, attachment.content, attachment.content_type)
         return message
 
     def prepare(self, delivery: Delivery) -> "PreparedEmail":

@@ -8,7 +8,6 @@ The link page is open to whoever holds the link: a GET shows the notice and chan
 """
 
 from functools import wraps
-from io import BytesIO
 
 from django.conf import settings
 from django.contrib import messages
@@ -111,9 +110,11 @@ def _record_posted_answer(request, notice: Notice, *, via: str, user=None):
 
 
 def _noticeprivate_download(notice: Notice, file_pk: int, **kwargs):
-    attachment = get_object_or_404(NoticeAttachment, pk=file_pk, notice=notice)
+    attachment = get_object_or_404(
+        NoticeAttachment.objects.select_related("blob"), pk=file_pk, notice=notice
+    )
     return private_download(
-        BytesIO(bytes(attachment.content)), attachment.filename, attachment.content_type, **kwargs
+        attachment.blob.file, attachment.filename, attachment.content_type, **kwargs
     )
 
 

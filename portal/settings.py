@@ -372,6 +372,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notices.tasks.deadlines_run",
         "schedule": env_float("NOTICES_DEADLINE_SWEEP", 300.0),
     },
+    # Stored notice attachments no notice holds (a caller's transaction rolled back).
+    "notices-attachment-orphans": {
+        "task": "notices.tasks.attachment_orphans_delete",
+        "schedule": 86400.0,
+    },
     # Creators' sites: the monthly re-checks, and checks whose broker message was lost.
     "works-registry-sites-recheck": {
         "task": "works_registry.tasks.sites_recheck",

@@ -261,6 +261,7 @@ def pack_build(removal: RemovalRequest):
                     archive.writestr(f"{folder}/{names(role + '.html')}", notice.html)
             attachments = (
                 NoticeAttachment.objects.filter(notice__in=[n.pk for n in notices])
+                .select_related("blob")
                 .order_by("notice_id", "pk")
                 .iterator(chunk_size=20)
             )
@@ -269,8 +270,9 @@ def pack_build(removal: RemovalRequest):
                 role = roles[attachment.notice_id]
                 base = _name(attachment.filename, "attachment")
                 name = base if role == "notice" else f"{role}-{base}"
-                archive.writestr(
-                    f"{folder}/{names_per_folder[folder](name)}", bytes(attachment.content)
+                # Streamed from the file storage, where notice attachments live.
+                _copy_file(
+                    archive, f"{folder}/{names_per_folder[folder](name)}", attachment.blob.file
                 )
 
             _write_csv(

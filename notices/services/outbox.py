@@ -6,7 +6,6 @@ asks for a worker only once that transaction commits. If the broker is down then
 lost: the deliveries are rows, and the sweep (``deliveries.sweep``) finds them.
 """
 
-import hashlib
 import logging
 from collections.abc import Iterable
 
@@ -17,6 +16,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.services import audit_record
 
+from ..attachments import WrittenFiles, blobs_for, digest
 from ..deliveries import publish_on_commit
 from ..models import (
     AIDeveloper,
@@ -31,8 +31,9 @@ from ..models import (
 
 logger = logging.getLogger(__name__)
 
-# (filename, content, content type), as ``EmailMessage.attach`` takes them.
-Attachment = tuple[str, bytes | str, str]
+# (filename, content, content type), as ``EmailMessage.attach`` takes them; the content may
+# also be an ``AttachmentBlob`` already stored (a reminder carries its notice's files).
+Attachment = tuple[str, bytes | str | AttachmentBlob, str]
 
 
 def notice_create(
@@ -65,6 +66,10 @@ def notice_create(
     ``topic`` is the caller's handle (``removal:42``): the text before the first ``:`` names the
     overdue handler (``handlers.register_overdue_handler``). ``html`` is trusted HTML the caller
     built from escaped templates; without it the text is sent as HTML too, escaped.
+
+    Attachments' bytes go to the file storage (``notices.attachments``), once per content. If
+    the store refuses (``StorageUnavailable``) the call raises and leaves nothing: no notice, no
+    row, and the files it had written are deleted again.
     """
     existing = Notice.objects.filter(key=key).first()
     if existing is not None:
@@ -86,9 +91,11 @@ def notice_create(
     )
     notice.full_clean(exclude=["developer", "reminds"])
     try:
-        with transaction.atomic():  # a savepoint: a concurrent call with the same key wins
+        # A savepoint: a concurrent call with the same key wins. Files written for it are
+        # deleted if it fails.
+        with WrittenFiles() as written, transaction.atomic():
             notice.save(force_insert=True)
-            _attachments_create(notice, attachments)
+            _attachments_create(notice, attachments, written=written)
             queued = _deliveries_create(notice)
     except IntegrityError:
         existing = Notice.objects.filter(key=key).first()
@@ -99,31 +106,32 @@ def notice_create(
     return notice
 
 
-def _attachments_create(notice: Notice, attachments: Iterable[Attachment]) -> None:
-    """Each attachment's bytes are stored once (``AttachmentBlob``, by SHA-256), however many
-    notices carry them."""
-    files = []
+def _attachments_create(
+    notice: Notice, attachments: Iterable[Attachment], *, written: WrittenFiles
+) -> None:
+    """Each attachment's bytes are stored once (``AttachmentBlob``, by SHA-256, its file in
+    the storage), however many notices carry them."""
+    files = []  # (filename, blob or SHA-256, content type)
+    contents: dict[str, bytes] = {}
     for filename, content, content_type in attachments:
+        if isinstance(content, AttachmentBlob):
+            files.append((filename, content, content_type))
+            continue
         data = content.encode() if isinstance(content, str) else bytes(content)
-        files.append((filename, data, content_type, hashlib.sha256(data).hexdigest()))
+        sha256 = digest(data)
+        contents[sha256] = data
+        files.append((filename, sha256, content_type))
     if not files:
         return
-    digests = {digest: data for _, data, _, digest in files}
-    blobs = dict(
-        AttachmentBlob.objects.filter(sha256__in=list(digests)).values_list("sha256", "pk")
-    )
-    missing = [d for d in digests if d not in blobs]
-    if missing:
-        AttachmentBlob.objects.bulk_create(
-            [AttachmentBlob(sha256=d, content=digests[d], size=len(digests[d])) for d in missing],
-            ignore_conflicts=True,  # the same bytes stored at once by another transaction
-        )
-        blobs.update(AttachmentBlob.objects.filter(sha256__in=missing).values_list("sha256", "pk"))
+    blobs = blobs_for(contents, written=written)
     NoticeAttachment.objects.bulk_create(
         NoticeAttachment(
-            notice=notice, filename=filename, content_type=content_type, blob_id=blobs[digest]
+            notice=notice,
+            filename=filename,
+            content_type=content_type,
+            blob=blob if isinstance(blob, AttachmentBlob) else blobs[blob],
         )
-        for filename, _, content_type, digest in files
+        for filename, blob, content_type in files
     )
 
 

@@ -20,6 +20,7 @@ from notices.deadlines import deadlines_run
 from notices.models import Delivery, Notice, NoticeAnswer
 from notices.services import CONTACT_CONFIRM_SALT
 from notices.services.webhooks import webhook_endpoint_set
+from tests.notices.downloads import downloaded
 from tests.notices.test_webhooks import Receiver
 
 LINK = re.compile(r"Answer this notice: (\S+)")
@@ -174,12 +175,10 @@ def test_the_notices_own_files_download_through_the_link(client, make_notice):
     url = reverse("answers:link-file", args=[answer_links.answer_token(notice), file.pk])
     assert url in page
 
-    response = client.get(url)
+    file = downloaded(client.get(url))
 
-    assert response.status_code == HTTPStatus.OK
-    assert response["Content-Disposition"].startswith("attachment")
-    assert response["X-Content-Type-Options"] == "nosniff"
-    assert json.loads(b"".join(response.streaming_content)) == {"works": [1]}
+    assert file.disposition.startswith("attachment")
+    assert json.loads(file.body) == {"works": [1]}
     other = make_notice(attachments=[("other.json", "{}", "application/json")])
     stolen = reverse(
         "answers:link-file", args=[answer_links.answer_token(notice), other.attachments.get().pk]

@@ -15,6 +15,7 @@ from notices.models import Delivery, Notice, NoticeAnswer
 from notices.services import answer_record
 from notices.services.outbox import notice_create
 from tests import factories
+from tests.notices.downloads import downloaded
 
 LIST = reverse("answers:developer-notice-list")
 
@@ -94,18 +95,16 @@ def test_the_notices_files_are_for_its_organisation_and_registry_managers(
 ):
     file = notice.attachments.get()
     url = reverse("answers:notice-file", args=[notice.pk, file.pk])
-    for user, status in [
-        (developer_user, HTTPStatus.OK),
-        (registry_manager, HTTPStatus.OK),
-        (other_developer_user, HTTPStatus.NOT_FOUND),
-        (creator, HTTPStatus.NOT_FOUND),
-    ]:
+    for user in (developer_user, registry_manager):
+        client.force_login(user)
+        got = downloaded(client.get(url))
+        assert got.disposition.startswith("attachment")
+        assert json.loads(got.body) == {"works": [7]}
+    for user in (other_developer_user, creator):
         client.force_login(user)
         response = client.get(url)
-        assert response.status_code == status, user
-        if status == HTTPStatus.OK:
-            assert response["Content-Disposition"].startswith("attachment")
-            assert json.loads(b"".join(response.streaming_content)) == {"works": [7]}
+        assert response.status_code == HTTPStatus.NOT_FOUND, user
+        assert "Location" not in response
 
 
 # --- The list --------------------------------------------------------------------------------

@@ -344,7 +344,7 @@ def test_a_notice_is_read_with_its_attachments_and_answers(api, make_notice):
     # The file itself, as sent; another organisation's key or another notice's id finds nothing.
     download = api.get(body["attachments"][0]["url"])
     assert download.status_code == HTTPStatus.OK
-    assert download.content == b'{"works": []}'
+    assert download.getvalue() == b'{"works": []}'
     assert download["Content-Disposition"] == 'attachment; filename="works.json"'
     assert download["X-Content-SHA256"] == body["attachments"][0]["sha256"]
     other = make_notice()
