@@ -69,12 +69,36 @@ class Download:
     body: bytes
     via_bucket: bool
 
+    @property
+    def content_type(self) -> str:
+        return self.headers["Content-Type"]
 
-def download(client, url: str) -> Download:
-    response = client.get(url)
+    @property
+    def disposition(self) -> str:
+        return self.headers["Content-Disposition"]
+
+
+def bucket_link(response) -> str:
+    """The signed link a download redirected to, or "" (served by the portal, or refused)."""
     location = response.get("Location", "") if response.status_code == 302 else ""
-    if location.startswith(("http://127.0.0.1", "https://")):
-        with urllib.request.urlopen(location, timeout=10) as answer:
+    return location if location.startswith(("http://", "https://")) else ""
+
+
+def followed(response) -> Download:
+    """The file a browser ends up with, whichever way the portal served ``response``. A signed
+    link must not be kept by any cache (it is personal); the portal's own bytes are never
+    sniffed into another type."""
+    if link := bucket_link(response):
+        assert response["Cache-Control"] == "no-store"
+        with urllib.request.urlopen(link, timeout=10) as answer:
             return Download(answer.status, answer.headers, answer.read(), True)
+    if response.status_code == 200 and response.get("Content-Disposition", "").startswith(
+        "attachment"
+    ):
+        assert response["X-Content-Type-Options"] == "nosniff"
     body = b"".join(response.streaming_content) if response.streaming else response.content
     return Download(response.status_code, response.headers, body, False)
+
+
+def download(client, url: str) -> Download:
+    return followed(client.get(url))

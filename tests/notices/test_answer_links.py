@@ -20,8 +20,8 @@ from notices.deadlines import deadlines_run
 from notices.models import Delivery, Notice, NoticeAnswer
 from notices.services import CONTACT_CONFIRM_SALT
 from notices.services.webhooks import webhook_endpoint_set
-from tests.notices.downloads import downloaded
 from tests.notices.test_webhooks import Receiver
+from tests.storage import followed
 
 LINK = re.compile(r"Answer this notice: (\S+)")
 
@@ -175,7 +175,7 @@ def test_the_notices_own_files_download_through_the_link(client, make_notice):
     url = reverse("answers:link-file", args=[answer_links.answer_token(notice), file.pk])
     assert url in page
 
-    file = downloaded(client.get(url))
+    file = followed(client.get(url))
 
     assert file.disposition.startswith("attachment")
     assert json.loads(file.body) == {"works": [1]}

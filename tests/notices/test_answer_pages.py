@@ -15,7 +15,7 @@ from notices.models import Delivery, Notice, NoticeAnswer
 from notices.services import answer_record
 from notices.services.outbox import notice_create
 from tests import factories
-from tests.notices.downloads import downloaded
+from tests.storage import followed
 
 LIST = reverse("answers:developer-notice-list")
 
@@ -97,7 +97,7 @@ def test_the_notices_files_are_for_its_organisation_and_registry_managers(
     url = reverse("answers:notice-file", args=[notice.pk, file.pk])
     for user in (developer_user, registry_manager):
         client.force_login(user)
-        got = downloaded(client.get(url))
+        got = followed(client.get(url))
         assert got.disposition.startswith("attachment")
         assert json.loads(got.body) == {"works": [7]}
     for user in (other_developer_user, creator):

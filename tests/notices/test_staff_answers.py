@@ -16,8 +16,7 @@ from accounts.models import AuditEvent
 from notices.models import AnswerAttachment, NoticeAnswer
 from notices.services import answer_record
 from notices.services.answers import attachment_filename
-from tests.notices.downloads import downloaded
-from tests.storage import stored_names
+from tests.storage import followed, stored_names
 
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 40
@@ -289,7 +288,7 @@ def test_attachments_download_for_staff_and_the_notices_organisation_only(
 
     for user in (registry_manager, developer_user):
         client.force_login(user)
-        file = downloaded(client.get(url))
+        file = followed(client.get(url))
         assert file.disposition == 'attachment; filename="letter.pdf"'
         assert file.content_type == "application/pdf"
         assert file.body == PDF

@@ -17,7 +17,7 @@ from notices.models import Notice
 from removals import services
 from removals.models import RemovalEvidence, RemovalRequest
 from tests import factories
-from tests.storage import stored_names
+from tests.storage import download, stored_names
 
 Status = RemovalRequest.Status
 
@@ -410,12 +410,11 @@ def test_her_evidence_file_downloads_as_an_attachment(creator_client, make_reque
         upload=SimpleUploadedFile("shot.png", png_bytes(), content_type="image/png"),
     )
 
-    response = creator_client.get(reverse("removals:evidence", args=[removal.pk, evidence.pk]))
+    got = download(creator_client, reverse("removals:evidence", args=[removal.pk, evidence.pk]))
 
-    assert response["Content-Type"] == "image/png"
-    assert response["Content-Disposition"].startswith("attachment")
-    assert response["X-Content-Type-Options"] == "nosniff"
-    assert b"".join(response.streaming_content) == png_bytes()
+    assert got.content_type == "image/png"
+    assert got.disposition.startswith("attachment")
+    assert got.body == png_bytes()
 
 
 # --- HTML stays text -----------------------------------------------------------------------------

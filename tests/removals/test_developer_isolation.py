@@ -13,6 +13,7 @@ from notices.models import Notice, NoticeAnswer, NoticeAttachment
 from notices.services import api_key_create
 from removals import services
 from tests import factories
+from tests.storage import download
 
 
 @pytest.fixture
@@ -79,7 +80,7 @@ def test_she_cannot_download_the_other_developers_notice_files(client, dana, not
     url = reverse("answers:notice-file", args=[mine.pk, their_file.pk])
     assert client.get(url).status_code == HTTPStatus.NOT_FOUND
     url = reverse("answers:notice-file", args=[mine.pk, my_file.pk])
-    assert client.get(url).status_code == HTTPStatus.OK
+    assert download(client, url).status == HTTPStatus.OK
 
 
 def test_through_the_api_the_other_developers_notice_does_not_exist(dana_api, notices):

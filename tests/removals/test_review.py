@@ -18,6 +18,7 @@ from removals import services
 from removals.models import RemovalRequest
 from tests import factories
 from tests.e2e import conftest as e2e
+from tests.storage import download
 from works.models import Conflict, Work, WorkFile
 
 Status = RemovalRequest.Status
@@ -411,12 +412,11 @@ def test_moderators_download_evidence_as_an_attachment(staff_client, with_eviden
     obj, item = with_evidence
     assert _url("evidence", obj, item.pk) in staff_client.get(_url("review", obj)).content.decode()
 
-    response = staff_client.get(_url("evidence", obj, item.pk))
+    got = download(staff_client, _url("evidence", obj, item.pk))
 
-    assert response.status_code == HTTPStatus.OK
-    assert response["Content-Disposition"].startswith("attachment")
-    assert response["X-Content-Type-Options"] == "nosniff"
-    assert b"".join(response.streaming_content) == b"My novel is line 4512 of the dataset.\n"
+    assert got.status == HTTPStatus.OK
+    assert got.disposition.startswith("attachment")
+    assert got.body == b"My novel is line 4512 of the dataset.\n"
 
 
 @pytest.mark.parametrize(
