@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "consent",
     "removals",
     "works_registry",
+    "disclosures",
     "portal",
 ]
 
@@ -382,6 +383,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "works_registry.tasks.sites_recheck",
         "schedule": env_float("SITES_SWEEP_PERIOD", 600.0),
     },
+    # Disclosures whose broker message was lost or whose worker died; manifests past their time.
+    "disclosures-sweep": {
+        "task": "disclosures.tasks.disclosures_sweep",
+        "schedule": env_float("DISCLOSURE_SWEEP_PERIOD", 60.0),
+    },
+    "disclosures-manifests-expire": {
+        "task": "disclosures.tasks.disclosure_manifests_expire",
+        "schedule": 24 * 3600.0,
+    },
 }
 
 # --- Static files and uploads -------------------------------------------------------------------
@@ -499,6 +509,19 @@ PHASH_MAX_DISTANCE = env_int("PHASH_MAX_DISTANCE", 4)
 WORKS_CONFLICT_EMAIL_INTERVAL = env_int("WORKS_CONFLICT_EMAIL_INTERVAL", 900)
 FILE_UPLOAD_TEMP_DIR = env("FILE_UPLOAD_TEMP_DIR") or None
 FILE_UPLOAD_PERMISSIONS = 0o640
+
+# --- Disclosures: developers' dataset manifests matched against the registry -----------------
+# (docs/disclosures.md) A manifest up to DISCLOSURE_MAX_MANIFEST_MB and DISCLOSURE_MAX_ROWS rows,
+# kept DISCLOSURE_MANIFEST_DAYS (then the file is deleted, findings stay); matched
+# DISCLOSURE_BATCH_ROWS rows at a time under a lease of DISCLOSURE_LEASE_SECONDS, at most
+# DISCLOSURE_MAX_ATTEMPTS runs (a killed worker's run is taken over once its lease ends).
+DISCLOSURE_MAX_MANIFEST_BYTES = env_int("DISCLOSURE_MAX_MANIFEST_MB", 5 * 1024) * MB
+DISCLOSURE_MAX_ROWS = env_int("DISCLOSURE_MAX_ROWS", 10_000_000)
+DISCLOSURE_MANIFEST_DAYS = env_int("DISCLOSURE_MANIFEST_DAYS", 180)
+DISCLOSURE_BATCH_ROWS = env_int("DISCLOSURE_BATCH_ROWS", 5_000)
+DISCLOSURE_LEASE_SECONDS = env_int("DISCLOSURE_LEASE_SECONDS", 300)
+DISCLOSURE_MAX_ATTEMPTS = env_int("DISCLOSURE_MAX_ATTEMPTS", 5)
+DISCLOSURE_TIME_LIMIT = env_int("DISCLOSURE_TIME_LIMIT", 4 * 3600)
 
 # --- Notices: the delivery engine (docs/notices.md) --------------------------------------------
 # Every timing is here so tests and benchmarks can shrink it. Seconds unless said otherwise.

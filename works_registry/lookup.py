@@ -132,7 +132,7 @@ def work_objects(work_ids, *, developer=None) -> dict[int, dict]:
     return objects
 
 
-def _matches(wanted: dict[str, dict]) -> dict[int, dict[int, int]]:
+def matches(wanted: dict[str, dict]) -> dict[int, dict[int, int]]:
     """``{item index: {work pk: distance}}`` for the parsed items (``kind → value → [index]``)."""
     found: dict[int, dict[int, int]] = defaultdict(dict)
 
@@ -175,7 +175,7 @@ def lookup(items: list, *, developer=None) -> list[dict]:
 
     kept: dict[int, list[tuple[int, int]]] = {}
     truncated: set[int] = set()
-    for index, works in _matches(wanted).items():
+    for index, works in matches(wanted).items():
         ranked = sorted(works.items(), key=lambda pair: (pair[1], pair[0]))
         if len(ranked) > MAX_WORKS_PER_ITEM:
             truncated.add(index)
