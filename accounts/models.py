@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
+from .folding import FOLDED_MAX, fold
 from .validators import normalise_isni, validate_isni
 
 
@@ -118,9 +119,37 @@ class CreatorProfile(models.Model):
             return ""
         return " ".join(self.isni[i : i + 4] for i in range(0, 16, 4))
 
+    @property
+    def names_folded(self) -> set[str]:
+        """Every name the creator publishes under, folded: credit name, display name, pseudonyms."""
+        names = [self.credit_name, self.display_name, *self.pseudonym_list]
+        return {folded for folded in map(fold, names) if folded}
+
     def clean(self):
         if self.isni:
             self.isni = normalise_isni(self.isni)
+
+
+class CreatorName(models.Model):
+    """One of a creator's names folded (``CreatorProfile.names_folded``), indexed: what a
+    disclosure's author column is compared with. Written only by
+    ``services.profile_names_sync``, from every service that changes the creator's names."""
+
+    profile = models.ForeignKey(
+        CreatorProfile, on_delete=models.CASCADE, related_name="folded_names"
+    )
+    name_folded = models.CharField(max_length=FOLDED_MAX)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["profile", "name_folded"], name="creator_name_once_per_profile"
+            )
+        ]
+        indexes = [models.Index(fields=["name_folded", "profile"], name="creator_name_folded")]
+
+    def __str__(self):
+        return self.name_folded
 
 
 class Guild(models.Model):

@@ -12,6 +12,7 @@ from django.utils import timezone
 from . import mail
 from .models import (
     AuditEvent,
+    CreatorName,
     CreatorProfile,
     Guild,
     GuildMembership,
@@ -74,6 +75,7 @@ def _account_changed(user: User, *, deleted: bool) -> None:
 
 PROFILE_FIELDS = ["display_name", "credit_name", "pseudonyms", "isni", "website", "bio"]
 PUBLISHED_PROFILE_FIELDS = ["display_name", "credit_name"]  # her works' credit name
+NAME_FIELDS = ["display_name", "credit_name", "pseudonyms"]  # kept folded in CreatorName
 
 
 def profile_get_or_create(*, user: User) -> CreatorProfile:
@@ -85,6 +87,8 @@ def profile_get_or_create(*, user: User) -> CreatorProfile:
 def profile_update(*, actor: User, profile: CreatorProfile, **fields) -> CreatorProfile:
     if actor.pk != profile.user_id:
         raise PermissionDenied("Only the creator edits her profile.")
+    # As stored: a form bound to ``profile`` has already set the new values on that instance.
+    profile = CreatorProfile.objects.select_for_update().get(pk=profile.pk)
     before = model_to_dict(profile, fields=PROFILE_FIELDS)
     for name, value in fields.items():
         if name not in PROFILE_FIELDS:
@@ -93,11 +97,27 @@ def profile_update(*, actor: User, profile: CreatorProfile, **fields) -> Creator
     profile.full_clean()
     profile.save()
     after = model_to_dict(profile, fields=PROFILE_FIELDS)
+    if any(before[name] != after[name] for name in NAME_FIELDS):
+        profile_names_sync(profile=profile)
     if before != after:
         audit_record(actor=actor, action="profile.update", obj=profile, before=before, after=after)
     if any(before[name] != after[name] for name in PUBLISHED_PROFILE_FIELDS):
         _account_changed(profile.user, deleted=False)
     return profile
+
+
+def profile_names_sync(*, profile: CreatorProfile) -> None:
+    """Make the profile's ``CreatorName`` rows exactly its folded names, in the caller's
+    transaction. Every write of a credit name, display name or pseudonyms calls it:
+    ``profile_update``, and the demo data and test factories that create profiles."""
+    wanted = profile.names_folded
+    current = set(CreatorName.objects.filter(profile=profile).values_list("name_folded", flat=True))
+    if current - wanted:
+        CreatorName.objects.filter(profile=profile, name_folded__in=current - wanted).delete()
+    CreatorName.objects.bulk_create(
+        [CreatorName(profile=profile, name_folded=name) for name in sorted(wanted - current)],
+        ignore_conflicts=True,  # a concurrent sync of the same profile wrote it first
+    )
 
 
 # --- Guild membership --------------------------------------------------------------------------

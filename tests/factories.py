@@ -2,7 +2,9 @@ import factory
 from allauth.account.models import EmailAddress
 from django.utils import timezone
 
+from accounts.folding import fold_title
 from accounts.models import CreatorProfile, Guild, GuildMembership, GuildStaffAppointment, User
+from accounts.services import profile_names_sync
 from notices.models import AIDeveloper, DeveloperContact
 
 PASSWORD = "correct horse battery staple 42"
@@ -27,10 +29,17 @@ class UserFactory(factory.django.DjangoModelFactory):
 class CreatorProfileFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = CreatorProfile
+        skip_postgeneration_save = True
 
     user = factory.SubFactory(UserFactory)
     display_name = factory.Faker("name")
     credit_name = factory.SelfAttribute("display_name")
+
+    @factory.post_generation
+    def names(obj, create, extracted, **kwargs):
+        """The creator's names folded into ``CreatorName``, as ``profile_update`` keeps them."""
+        if create:
+            profile_names_sync(profile=obj)
 
 
 class GuildFactory(factory.django.DjangoModelFactory):
@@ -91,6 +100,7 @@ class WorkFactory(factory.django.DjangoModelFactory):
 
     owner = factory.SubFactory(UserFactory)
     title = factory.Sequence(lambda n: f"Work number {n}")
+    title_folded = factory.LazyAttribute(lambda work: fold_title(work.title))
     kind = "book"
     year = 2020
 

@@ -9,6 +9,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.folding import FOLDED_MAX
+
 PUBLIC_ID_ALPHABET = string.ascii_letters + string.digits
 
 
@@ -46,6 +48,13 @@ class Work(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="works"
     )
     title = models.CharField(max_length=300)
+    title_folded = models.CharField(
+        max_length=FOLDED_MAX,
+        blank=True,
+        editable=False,
+        help_text="fold_title(title) (accounts/folding.py), set by every writer of a title: "
+        "what search and title matching compare.",
+    )
     kind = models.CharField(max_length=16, choices=Kind.choices)
     year = models.PositiveSmallIntegerField(null=True, blank=True)
     description = models.TextField(blank=True, max_length=5000)
@@ -77,6 +86,9 @@ class Work(models.Model):
         indexes = [
             models.Index(fields=["owner", "status", "-created_at"]),
             models.Index(fields=["owner", "title"]),
+            # Equality (title matching); not db_index, which on PostgreSQL adds a LIKE 'x%'
+            # index that search's '%x%' cannot use.
+            models.Index(fields=["title_folded"], name="work_title_folded"),
             models.Index(
                 fields=["claim_requested_at"],
                 condition=Q(claim_state="self_declared", claim_requested_at__isnull=False),

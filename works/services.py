@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from accounts import broker, mail
 from accounts import storage as stored_files
+from accounts.folding import fold_title
 from accounts.models import User
 from accounts.services import audit_record
 
@@ -150,6 +151,7 @@ def _work_create(*, owner, fields, identifiers, upload, stored, detect_conflicts
     work = Work(
         owner=owner,
         title=title.strip(),
+        title_folded=fold_title(title),
         kind=kind,
         year=year,
         description=description.strip(),
@@ -187,6 +189,7 @@ def work_update(
         if name not in WORK_FIELDS:
             raise TypeError(f"unknown work field {name!r}")
         setattr(work, name, value.strip() if isinstance(value, str) else value)
+    work.title_folded = fold_title(work.title)
     work.full_clean()
     work.save()
     after = {name: getattr(work, name) for name in WORK_FIELDS}

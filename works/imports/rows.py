@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from accounts.folding import fold_title
+
 from ..models import Work
 from ..services import identifiers_parse
 from .csvfiles import IDENTIFIER_COLUMNS, SCHEME_OF_COLUMN
@@ -42,6 +44,7 @@ class Row:
         return Work(
             owner=owner,
             title=self.title,
+            title_folded=fold_title(self.title),
             kind=self.kind,
             year=self.year,
             description=self.description,

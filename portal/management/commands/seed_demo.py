@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import CreatorProfile, Guild, GuildMembership, GuildStaffAppointment, User
+from accounts.services import profile_names_sync
 from notices.models import AIDeveloper, DeveloperContact
 from works.models import Work, WorkIdentifier
 
@@ -140,9 +141,10 @@ class Command(BaseCommand):
             user=user, email=email, defaults={"verified": True, "primary": True}
         )
         if name:
-            CreatorProfile.objects.get_or_create(
+            profile, _ = CreatorProfile.objects.get_or_create(
                 user=user, defaults={"display_name": name, "credit_name": credit or name}
             )
+            profile_names_sync(profile=profile)
         return user
 
     def seed(self):
@@ -177,6 +179,7 @@ class Command(BaseCommand):
             website="https://ada-quill.demo.example",
             bio="Novelist and screenwriter.",
         )
+        profile_names_sync(profile=CreatorProfile.objects.get(user=ada))  # Ada's pseudonym too
         GuildMembership.objects.get_or_create(
             user=ada,
             guild=guilds["wggb"],
