@@ -32,7 +32,9 @@ from accounts import broker
 from accounts.storage import StorageUnavailable
 from works_registry.lookup import ItemError, matches, parse_item
 from works_registry.sites_lookup import sites_covering
+from works_registry.titles import title_author_matches
 
+from .manifests import ManifestError, manifest_open
 from .models import Disclosure, Finding
 
 logger = logging.getLogger(__name__)
@@ -103,7 +105,6 @@ def match_rows(rows) -> list[Finding]:
     """The findings of a batch of manifest rows (``Row``: ``number`` and ``values``), unsaved,
     one per (row, work) and (row, site), the strongest kind kept. A constant number of queries
     per batch (one per kind present, one for sites, the title matcher's)."""
-    from works_registry.titles import title_author_matches  # TEMP: lands with its helper
     wanted: dict[str, dict] = defaultdict(lambda: defaultdict(list))
     written: dict[tuple[int, str], str] = {}  # (index, kind) → the value as the row wrote it
     pairs: dict[tuple[str, str], list[int]] = defaultdict(list)
@@ -179,8 +180,6 @@ def _batches(rows, size: int):
 def disclosure_run(*, disclosure_id: int) -> Disclosure | None:
     """The worker's part: claim, match from where the last run stopped, finish. Safe to call
     again at any time for the same disclosure (a redelivered message, the sweep)."""
-    from .manifests import ManifestError, manifest_open  # TEMP: lands with its helper
-
     token = claim(disclosure_id)
     if token is None:
         return None
