@@ -23,6 +23,7 @@ from datetime import timedelta
 from itertools import islice
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, F, Q
 from django.db.models.functions import Coalesce
@@ -30,7 +31,9 @@ from django.utils import timezone
 
 from accounts import broker
 from accounts.storage import StorageUnavailable
+from works.models import Work, WorkIdentifier
 from works_registry.lookup import ItemError, matches, parse_item
+from works_registry.models import Site
 from works_registry.sites_lookup import sites_covering
 from works_registry.titles import title_author_matches
 
@@ -283,6 +286,84 @@ def _fail(disclosure_id: int, token: int, message: str) -> Disclosure | None:
         if updated:
             Finding.objects.filter(disclosure_id=disclosure_id).delete()
     return Disclosure.objects.get(pk=disclosure_id) if updated else None
+
+
+# --- Works registered later -------------------------------------------------------------------
+
+
+def _newer(findings: list[Finding], since) -> list[Finding]:
+    """The findings whose work was registered, or whose site verified, after ``since``."""
+    work_ids = {f.work_id for f in findings if f.work_id}
+    site_ids = {f.site_id for f in findings if f.site_id}
+    new_works = set(
+        Work.objects.filter(pk__in=work_ids, created_at__gt=since).values_list("pk", flat=True)
+    )
+    new_works |= set(
+        WorkIdentifier.objects.filter(work_id__in=work_ids, created_at__gt=since).values_list(
+            "work_id", flat=True
+        )
+    )
+    new_sites = set(
+        Site.objects.filter(pk__in=site_ids, verified_at__gt=since).values_list("pk", flat=True)
+    )
+    return [f for f in findings if f.work_id in new_works or f.site_id in new_sites]
+
+
+def disclosure_rematch(*, disclosure_id: int, now=None) -> int:
+    """Match a finished disclosure's kept manifest again for the works registered (or given an
+    identifier) and the sites verified since it was last matched: the daily sweep's part, so a
+    work registered later is found within a day. Adds findings only (one per row and work, as
+    ever; a dismissed one stays dismissed); the disclosure stays ``done`` and its report and
+    exclusion list answer throughout. Returns the findings added."""
+    now = now or timezone.now()
+    disclosure = Disclosure.objects.filter(pk=disclosure_id, state=State.DONE).first()
+    if disclosure is None or not disclosure.manifest or disclosure.matched_through is None:
+        return 0
+    since = disclosure.matched_through
+    changed = (
+        Work.objects.filter(created_at__gt=since).exists()
+        or WorkIdentifier.objects.filter(created_at__gt=since).exists()
+        or Site.objects.filter(verified_at__gt=since).exists()
+    )
+    added = 0
+    if changed:
+        with manifest_open(disclosure.manifest) as manifest:
+            for batch in _batches(manifest.rows(), settings.DISCLOSURE_BATCH_ROWS):
+                findings = _newer(match_rows(batch), since)
+                for finding in findings:
+                    finding.disclosure_id = disclosure_id
+                added += len(
+                    Finding.objects.bulk_create(findings, ignore_conflicts=True, batch_size=1000)
+                )
+    Disclosure.objects.filter(pk=disclosure_id, state=State.DONE).update(
+        matched_through=now, **_counts(disclosure_id)
+    )
+    cache.delete(_rematch_key(disclosure_id))
+    return added
+
+
+def disclosures_rematch(*, now=None) -> int:
+    """Every finished disclosure whose manifest is kept and was last matched a day ago or more:
+    queued for ``disclosure_rematch`` (beat, hourly)."""
+    from .tasks import disclosure_rematch as task
+
+    now = now or timezone.now()
+    ids = list(
+        Disclosure.objects.filter(state=State.DONE, matched_through__lt=now - timedelta(days=1))
+        .exclude(manifest="")
+        .values_list("pk", flat=True)[:50]
+    )
+    queued = 0
+    for disclosure_id in ids:
+        # One run at a time for a disclosure, however often the sweep comes by meanwhile.
+        if cache.add(_rematch_key(disclosure_id), 1, timeout=settings.DISCLOSURE_TIME_LIMIT):
+            broker.publish(task, args=(disclosure_id,))
+            queued += 1
+    return queued
+
+
+def _rematch_key(disclosure_id: int) -> str:
+    return f"disclosures:rematch:{disclosure_id}"
 
 
 # --- The sweep ----------------------------------------------------------------------------------

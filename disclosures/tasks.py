@@ -14,9 +14,18 @@ def disclosure_match(disclosure_id: int) -> None:
     matching.disclosure_run(disclosure_id=disclosure_id)
 
 
+@shared_task(
+    soft_time_limit=settings.DISCLOSURE_TIME_LIMIT,
+    time_limit=settings.DISCLOSURE_TIME_LIMIT + 60,
+)
+def disclosure_rematch(disclosure_id: int) -> None:
+    matching.disclosure_rematch(disclosure_id=disclosure_id)
+
+
 @shared_task
 def disclosures_sweep() -> None:
     matching.disclosures_sweep()
+    matching.disclosures_rematch()
 
 
 @shared_task

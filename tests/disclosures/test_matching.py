@@ -8,7 +8,7 @@ for 10 rows as for 1,000."""
 import csv
 import gzip
 import io
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploadedFile
@@ -299,3 +299,23 @@ def test_a_batch_costs_the_same_queries_for_10_rows_as_for_1000(
         matching.match_rows(rows(10))
     with django_assert_max_num_queries(len(small.captured_queries)):
         matching.match_rows(rows(1000))
+
+
+def test_a_work_registered_later_is_found_by_the_daily_rematch(planted, developer, creator):
+    disclosure = run(submit(developer, manifest_csv(planted["rows"])))
+    before = set(Finding.objects.filter(disclosure=disclosure).values_list("row", "work_id"))
+    # A day later a creator registers a work under the unrelated row's address.
+    later = _identified(creator, "Some other book", "url", "https://example.net/unrelated")
+    day_after = timezone.now() + timedelta(days=1, minutes=1)
+
+    # The sweep queues it (tasks run at once in tests); the run adds only the new pair.
+    assert matching.disclosures_rematch(now=day_after) == 1
+
+    disclosure.refresh_from_db()
+    assert disclosure.state == Disclosure.State.DONE
+    after = set(Finding.objects.filter(disclosure=disclosure).values_list("row", "work_id"))
+    assert after - before == {(1, later.pk)}
+    assert disclosure.findings_count == 7
+    # Nothing registered since: the next run reads nothing and adds nothing.
+    assert matching.disclosure_rematch(disclosure_id=disclosure.pk, now=day_after) == 0
+    assert matching.disclosures_rematch(now=day_after) == 0  # matched within the last day
