@@ -43,11 +43,12 @@ _LOAD = [
       SELECT '!', false, 'bench' || g || '@example.org', false, true, now(), false,
         gen_random_uuid()
       FROM generate_series(1, {OWNERS}) g""",
-    f"""INSERT INTO works_work (public_id, owner_id, title, kind, description, co_creators,
-        status, claim_state, claim_reason, created_at, updated_at)
+    f"""INSERT INTO works_work (public_id, owner_id, title, title_folded, kind, description,
+        co_creators, status, claim_state, claim_reason, created_at, updated_at)
       SELECT substr(md5(g::text || 'public'), 1, 16),
         (SELECT min(id) FROM accounts_user) + g % {OWNERS},
-        'Bench photograph ' || g, 'photograph', '', '', 'active', 'self_declared', '', now(), now()
+        'Bench photograph ' || g, 'bench photograph ' || g, 'photograph', '', '', 'active',
+        'self_declared', '', now(), now()
       FROM generate_series(1, {ROWS}) g""",
     f"""INSERT INTO works_workfile (work_id, status, original, original_name, size, sha256,
         family, format, mime, phash, phash_b0, phash_b1, phash_b2, phash_b3, phash_b4,
