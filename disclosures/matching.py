@@ -37,6 +37,7 @@ from works_registry.models import Site
 from works_registry.sites_lookup import sites_covering
 from works_registry.titles import title_author_matches
 
+from . import notify
 from .manifests import ManifestError, manifest_open
 from .models import Disclosure, Finding
 
@@ -269,6 +270,8 @@ def _finish(disclosure_id: int, token: int, state: str, matched_through=None) ->
             **_counts(disclosure_id),
             **({"matched_through": matched_through} if matched_through else {}),
         )
+        if updated and state == State.DONE:
+            notify.announce_after_commit(disclosure_id)  # each creator found, told once
     return Disclosure.objects.get(pk=disclosure_id) if updated else None
 
 
@@ -339,6 +342,8 @@ def disclosure_rematch(*, disclosure_id: int, now=None) -> int:
         matched_through=now, **_counts(disclosure_id)
     )
     cache.delete(_rematch_key(disclosure_id))
+    if added:
+        notify.announce_after_commit(disclosure_id)  # one more email, naming only the new ones
     return added
 
 

@@ -5,6 +5,7 @@ matched a creator's work or verified site is a ``Finding`` (docs/disclosures.md)
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from consent.vocabulary import Use
 
@@ -123,6 +124,10 @@ class Finding(models.Model):
     state = models.CharField(max_length=10, choices=State.choices, default=State.NEW)
     decided_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The email that told the creator of it (disclosures/notify.py); null until then.
+    announcement = models.ForeignKey(
+        "Announcement", null=True, blank=True, on_delete=models.SET_NULL, related_name="findings"
+    )
 
     class Meta:
         ordering = ["disclosure_id", "row", "pk"]
@@ -141,7 +146,41 @@ class Finding(models.Model):
                 name="finding_once_per_site",
             ),
         ]
-        indexes = [models.Index(fields=["work", "state"], name="finding_work")]
+        indexes = [
+            models.Index(fields=["work", "state"], name="finding_work"),
+            # The few findings no email has told of yet (the sweep's question).
+            models.Index(
+                fields=["disclosure"],
+                condition=Q(announcement__isnull=True),
+                name="finding_unannounced",
+            ),
+        ]
 
     def __str__(self):
         return f"row {self.row} of {self.disclosure}"
+
+
+class Announcement(models.Model):
+    """One email telling one creator of the findings about their works in one disclosure: the
+    first when matching ended, one more for each later re-match that found more. Each finding
+    points to the one that told of it, so none is told twice (disclosures/notify.py)."""
+
+    disclosure = models.ForeignKey(
+        Disclosure, on_delete=models.CASCADE, related_name="announcements"
+    )
+    creator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    findings_count = models.PositiveIntegerField()
+    works_count = models.PositiveIntegerField(help_text="Works and sites.")
+    message_id = models.CharField(
+        max_length=300, blank=True, help_text="The email's; empty when none was sent."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["creator", "disclosure"], name="announcement_creator")]
+
+    def __str__(self):
+        return f"{self.disclosure} told to user {self.creator_id}"

@@ -1,7 +1,7 @@
 from celery import shared_task
 from django.conf import settings
 
-from . import matching, services
+from . import matching, notify, services
 
 
 # A run stops after DISCLOSURE_TIME_LIMIT s (10,000,000 rows take well under that); the sweep
@@ -26,6 +26,7 @@ def disclosure_rematch(disclosure_id: int) -> None:
 def disclosures_sweep() -> None:
     matching.disclosures_sweep()
     matching.disclosures_rematch()
+    notify.findings_announce_due()
 
 
 @shared_task
