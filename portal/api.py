@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET
 from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from disclosures.api import router as disclosures_router
 from notices.api import router as notices_router
 from notices.api_base import (
     DEFAULT_MAX_BODY_BYTES,
@@ -117,6 +118,7 @@ api = PortalAPI(
 api.add_router("", notices_router)
 api.add_router("", works_registry_router)
 api.add_router("", works_registry_changes_router)
+api.add_router("", disclosures_router)
 
 # /api/v2/: the Spawning opt-out API v2, for pipelines that already speak it (docs/api.md).
 api_v2 = PortalAPI(

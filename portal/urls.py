@@ -32,8 +32,10 @@ urlpatterns = [
     path("", include("notices.urls_answers")),
     path("", include("notices.urls_keys")),
     path("developer/registry-export/", include("works_registry.urls_export")),
+    path("", include("disclosures.urls")),  # /developer/disclosures/, /registry/<slug>/disclosures/
     path("developer/", include("notices.urls_developer")),
     path("registry/", include("notices.urls")),
+    path("found-in-datasets/", include("disclosures.urls_creator")),
     path("requests/", include("removals.urls")),
     path("review/", include("removals.urls_staff")),
     path("", include("works.urls")),
