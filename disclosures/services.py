@@ -19,7 +19,7 @@ from consent.vocabulary import Use
 from notices.models import AIDeveloper
 
 from .matching import enqueue
-from .models import Disclosure
+from .models import Disclosure, Finding
 
 CHUNK = 1 << 20
 
@@ -74,7 +74,8 @@ def disclosure_submit(
     via: str,
 ) -> tuple[Disclosure, bool]:
     """Keep the manifest privately and queue its matching. ``(disclosure, created)``: the same
-    developer sending the same file (its SHA-256) again gets the disclosure it made then."""
+    developer sending the same file (its SHA-256) again gets the disclosure it made then —
+    matched again from the start if that one failed or was cancelled."""
     _check(fields)
     if via == Disclosure.Via.REGISTRY and not fields.source.strip():
         raise ValidationError({"source": "Say where the manifest was published."})
@@ -91,6 +92,8 @@ def disclosure_submit(
     digest = _digest(manifest)
     existing = Disclosure.objects.filter(developer=developer, manifest_sha256=digest).first()
     if existing is not None:
+        if existing.state in {Disclosure.State.FAILED, Disclosure.State.CANCELLED}:
+            return _requeue(existing, manifest=manifest, actor=actor), False
         return existing, False
     disclosure = Disclosure(
         developer=developer,
@@ -133,6 +136,45 @@ def disclosure_submit(
         disclosure.manifest.storage.delete(disclosure.manifest.name)
         raise
     return disclosure, True
+
+
+def _requeue(disclosure: Disclosure, *, manifest: UploadedFile, actor) -> Disclosure:
+    """The same file sent again after its disclosure failed or was cancelled: matched again
+    from the start (a failed run left no finding), with the file kept anew if it was deleted."""
+    stored = ""
+    if not disclosure.manifest or not disclosure.manifest.storage.exists(disclosure.manifest.name):
+        manifest.seek(0)
+        stored = disclosure.manifest.storage.save(
+            disclosure.manifest.field.generate_filename(disclosure, uuid.uuid4().hex), manifest
+        )
+    try:
+        with transaction.atomic():
+            updated = Disclosure.objects.filter(
+                pk=disclosure.pk, state__in=[Disclosure.State.FAILED, Disclosure.State.CANCELLED]
+            ).update(
+                state=Disclosure.State.QUEUED,
+                rows_read=0,
+                rows_matched=0,
+                findings_count=0,
+                attempts=0,
+                error="",
+                lease_until=None,
+                cancel_requested=False,
+                started_at=None,
+                finished_at=None,
+                **({"manifest": stored, "manifest_deleted_at": None} if stored else {}),
+            )
+            if updated:
+                Finding.objects.filter(disclosure=disclosure).delete()
+                audit_record(actor=actor, action="disclosure.resubmit", obj=disclosure)
+                transaction.on_commit(lambda: enqueue(disclosure.pk), robust=True)
+            elif stored:
+                transaction.on_commit(lambda: disclosure.manifest.storage.delete(stored))
+    except BaseException:
+        if stored:
+            disclosure.manifest.storage.delete(stored)
+        raise
+    return Disclosure.objects.get(pk=disclosure.pk)
 
 
 def disclosure_cancel(*, actor: User | None, disclosure: Disclosure) -> Disclosure:

@@ -319,3 +319,24 @@ def test_a_work_registered_later_is_found_by_the_daily_rematch(planted, develope
     # Nothing registered since: the next run reads nothing and adds nothing.
     assert matching.disclosure_rematch(disclosure_id=disclosure.pk, now=day_after) == 0
     assert matching.disclosures_rematch(now=day_after) == 0  # matched within the last day
+
+
+def test_the_same_file_sent_again_after_a_failure_is_matched_again(planted, developer, settings):
+    settings.DISCLOSURE_MAX_ROWS = 5
+    content = manifest_csv(planted["rows"])
+    failed = run(submit(developer, content))
+    assert failed.state == Disclosure.State.FAILED
+    settings.DISCLOSURE_MAX_ROWS = 1_000
+
+    again, created = services.disclosure_submit(
+        actor=None,
+        developer=developer,
+        fields=services.Fields(name="Common Crawl subset", uses=USES),
+        manifest=SimpleUploadedFile("manifest.csv", content, content_type="text/csv"),
+        via="api",
+    )
+
+    assert not created and again.pk == failed.pk
+    assert again.state == Disclosure.State.QUEUED and again.error == ""
+    assert run(again).state == Disclosure.State.DONE
+    assert Finding.objects.filter(disclosure=again).count() == 6
