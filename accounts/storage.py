@@ -16,6 +16,7 @@ The bucket's failures come out as two exceptions every caller can name: ``FileNo
 (no such object) and ``StorageUnavailable`` (the store did not answer, timed out or refused).
 """
 
+import logging
 import os
 import shutil
 import tempfile
@@ -28,6 +29,8 @@ from django.core.files.storage import FileSystemStorage, default_storage
 from django.db.models.fields.files import FieldFile
 
 CHUNK = 1 << 20
+
+logger = logging.getLogger(__name__)
 
 UNAVAILABLE_MESSAGE = (
     "The file store is not answering just now, so nothing was saved. Please try again in a "
@@ -98,3 +101,28 @@ def download_url(source: FieldFile, *, filename: str, content_type: str) -> str 
     portal serves the bytes itself (the folder)."""
     storage, name = _where(source)
     return storage.download_url(name, filename=filename, content_type=content_type)
+
+
+class StoredFiles:
+    """Names written to ``storage`` (the default storage unless told) during one service call,
+    deleted again if the call fails: a refused or rolled-back write leaves nothing behind. Enter
+    it *before* the transaction (``with StoredFiles() as stored, transaction.atomic():``) so it
+    sees the rollback's error; append each name written to ``names`` (remove one a row now
+    holds that must outlive a failure). A delete the store refuses is logged, not raised: the
+    call's own error is the one that matters."""
+
+    def __init__(self, storage=None):
+        self.storage = storage or default_storage
+        self.names: list[str] = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None:
+            for name in self.names:
+                try:
+                    self.storage.delete(name)
+                except OSError:  # StorageUnavailable too
+                    logger.warning("Could not delete the stored file %s", name, exc_info=True)
+        return False

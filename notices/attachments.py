@@ -6,8 +6,9 @@ by SHA-256), read back through ``accounts.storage`` and never by a filesystem pa
   file of its own name (``notice-attachments/<sha[:2]>/<sha>-<random>``) and then its row;
   the unique SHA-256 row decides between two callers storing the same bytes at once, and the
   one that lost deletes its own file at once. Names are never shared between writers, so a
-  file is only ever deleted by the one call that wrote it (``WrittenFiles``): a failed or
-  rolled-back call removes exactly what it wrote, never a file another notice relies on.
+  file is only ever deleted by the one call that wrote it (``accounts.storage.StoredFiles``): a
+  failed or rolled-back call removes exactly what it wrote, never a file another notice relies
+  on.
 - **Reading** (``BatchReads``): the delivery engine sends the same manifest to many
   developers, so a batch reads each stored file once and keeps its bytes — within
   ``KEEP_BYTES`` — only while a later delivery of the batch still needs them. Once the store
@@ -30,7 +31,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from accounts import storage as stored_files
-from accounts.storage import StorageUnavailable
+from accounts.storage import StorageUnavailable, StoredFiles
 
 from .models import AttachmentBlob
 
@@ -48,34 +49,16 @@ def blob_name(sha256: str) -> str:
     return f"{FOLDER}/{sha256[:2]}/{sha256}-{secrets.token_hex(6)}"
 
 
-def _storage():
+def attachment_storage():
     return AttachmentBlob._meta.get_field("file").storage
 
 
 # --- Writing -------------------------------------------------------------------------------------
 
 
-class WrittenFiles:
-    """Names stored during one call, deleted again if the call fails. Enter it *before* the
-    transaction (``with WrittenFiles() as written, transaction.atomic():``) so that it sees the
-    rollback's error; ``forget`` a name that a row now holds."""
-
-    def __init__(self):
-        self.names: list[str] = []
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, exc, tb):
-        if exc_type is not None:
-            for name in self.names:
-                _delete_quietly(name)
-        return False
-
-
 def _delete_quietly(name: str) -> None:
     try:
-        _storage().delete(name)
+        attachment_storage().delete(name)
     except OSError:  # the store is down: the orphan sweep deletes it later
         logger.warning("Could not delete the stored attachment %s", name, exc_info=True)
 
@@ -84,7 +67,7 @@ def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def blobs_for(by_digest: dict[str, bytes], *, written: WrittenFiles) -> dict[str, AttachmentBlob]:
+def blobs_for(by_digest: dict[str, bytes], *, written: StoredFiles) -> dict[str, AttachmentBlob]:
     """``{sha256: blob}`` for these contents (``{sha256: bytes}``): the stored ones as they
     are, the others written to storage and recorded. Call it inside a transaction. Raises
     ``StorageUnavailable`` (or another ``OSError``) if the store refuses a write: ``written``
@@ -98,7 +81,7 @@ def blobs_for(by_digest: dict[str, bytes], *, written: WrittenFiles) -> dict[str
     new = []
     for digest in missing:
         data = by_digest[digest]
-        name = _storage().save(blob_name(digest), ContentFile(data))
+        name = attachment_storage().save(blob_name(digest), ContentFile(data))
         written.names.append(name)
         new.append(AttachmentBlob(sha256=digest, file=name, size=len(data)))
     # The same bytes stored at once by another call: the row that is there first wins (on
@@ -197,7 +180,7 @@ def orphans_delete(*, older_than: timedelta = timedelta(days=1), now=None) -> in
     ``older_than`` (a younger one may belong to a transaction still running): what a caller's
     transaction that rolled back after ``notice_create`` had returned left behind. Returns how
     many were deleted."""
-    storage = _storage()
+    storage = attachment_storage()
     cutoff = (now or timezone.now()) - older_than
     deleted = 0
     try:

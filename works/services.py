@@ -13,7 +13,6 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import BigIntegerField, QuerySet, Subquery, Sum, Value
@@ -26,6 +25,7 @@ from accounts import storage as stored_files
 from accounts.folding import fold_title
 from accounts.models import User
 from accounts.services import audit_record
+from accounts.storage import StoredFiles
 
 from . import fingerprints
 from .access import can_verify_claim
@@ -290,24 +290,6 @@ def vet_upload(upload: UploadedFile, *, allowed_families: set[str] | None = None
 def _sha256_of(upload: UploadedFile) -> str:
     digest = getattr(upload, "sha256", None)
     return digest or fingerprints.sha256_file(upload.temporary_file_path())
-
-
-class StoredFiles:
-    """Names written to storage during one service call, deleted again if the call fails:
-    a refused or rolled-back upload leaves nothing behind. Enter it *before* the transaction
-    (``with StoredFiles() as stored, transaction.atomic():``) so it sees the rollback's error."""
-
-    def __init__(self):
-        self.names: list[str] = []
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, exc, tb):
-        if exc_type is not None:
-            for name in self.names:
-                default_storage.delete(name)
-        return False
 
 
 def _attach_file(*, actor: User, work: Work, upload: UploadedFile, stored: StoredFiles) -> WorkFile:

@@ -15,8 +15,9 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import audit_record
+from accounts.storage import StoredFiles
 
-from ..attachments import WrittenFiles, blobs_for, digest
+from ..attachments import attachment_storage, blobs_for, digest
 from ..deliveries import publish_on_commit
 from ..models import (
     AIDeveloper,
@@ -93,7 +94,7 @@ def notice_create(
     try:
         # A savepoint: a concurrent call with the same key wins. Files written for it are
         # deleted if it fails.
-        with WrittenFiles() as written, transaction.atomic():
+        with StoredFiles(attachment_storage()) as written, transaction.atomic():
             notice.save(force_insert=True)
             _attachments_create(notice, attachments, written=written)
             queued = _deliveries_create(notice)
@@ -107,7 +108,7 @@ def notice_create(
 
 
 def _attachments_create(
-    notice: Notice, attachments: Iterable[Attachment], *, written: WrittenFiles
+    notice: Notice, attachments: Iterable[Attachment], *, written: StoredFiles
 ) -> None:
     """Each attachment's bytes are stored once (``AttachmentBlob``, by SHA-256, its file in
     the storage), however many notices carry them."""

@@ -25,10 +25,10 @@ from django.utils import timezone
 from accounts import broker
 from accounts.models import User
 from accounts.services import audit_record
+from accounts.storage import StoredFiles
 
 from ..filetypes import FileType
 from ..models import ImportJob
-from ..services import StoredFiles
 from .csvfiles import CSV_FILE, ZIP_ARCHIVE, accept_upload
 
 logger = logging.getLogger(__name__)
