@@ -8,7 +8,7 @@
   trivial view's rate two round trips leave, whatever the endpoint does besides;
 - ``POST /bench/bare-lookup``: the same JSON body as ``POST /api/v1/lookup``, parsed, each item
   read and normalised as the lookup does (``works_registry.lookup.parse_item``), then only the
-  identifier queries (``works_registry.lookup._matches``: one per identifier kind) — no key,
+  identifier queries (``works_registry.lookup.matches``: one per identifier kind) — no key,
   no work objects, no decisions; it answers how many items matched. What the bulk lookup is
   compared with.
 
@@ -25,7 +25,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.ratelimits import rate_limits_hit, rate_parse
-from works_registry.lookup import ItemError, _matches, parse_item
+from works_registry.lookup import ItemError, matches, parse_item
 
 
 @require_GET
@@ -55,7 +55,7 @@ def bare_lookup(request):
             errors += 1
         else:
             wanted[kind][value].append(index)
-    return JsonResponse({"items": len(items), "matched": len(_matches(wanted)), "errors": errors})
+    return JsonResponse({"items": len(items), "matched": len(matches(wanted)), "errors": errors})
 
 
 urlpatterns = [
