@@ -37,6 +37,7 @@ urlpatterns = [
     path("registry/", include("notices.urls")),
     path("found-in-datasets/", include("disclosures.urls_creator")),
     path("requests/", include("removals.urls")),
+    path("review/disclosures/", include("disclosures.urls_staff")),
     path("review/", include("removals.urls_staff")),
     path("", include("works.urls")),
     path("", include("consent.urls")),

@@ -95,7 +95,7 @@ def photograph(creator, tmp_path, django_capture_on_commit_callbacks):
 def found(creator, other_creator, photograph):
     """Seven works of the creator and one of the other creator, and the manifest rows naming
     them: the creator's by title and author (first in the file), by pHash, by ISBN twice (two
-    rows, one work), by address and by four more ISBNs; the other creator's by ISBN."""
+    rows, one work), by address and by three more ISBNs; the other creator's by ISBN."""
     photo, copy_phash = photograph
     creator.creator_profile.credit_name = "Alice Author"
     creator.creator_profile.save()

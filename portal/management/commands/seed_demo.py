@@ -1,5 +1,7 @@
 """Demo data for trying the portal: guilds, creators, staff, a superuser, AI developers and a
-developer account.
+developer account; removal requests at every stage; and a dataset disclosed by Demo Generative
+Inc. whose manifest names some of Ada's and Ben's works another way, matched at once, so Ada has
+findings to confirm.
 
 Idempotent: running it again changes nothing that is already there. ``make run`` calls it with
 ``--if-empty``, so it only ever fills an empty database. Demo data is never created elsewhere.
@@ -130,6 +132,7 @@ class Command(BaseCommand):
             self.age_removal_request(self.aged_request)
             deadlines_run()  # Demo Generative's answer is overdue: a last reminder, escalation
             self.deliver_removal_notices()
+        self.disclosure()
         self.stdout.write(self.style.SUCCESS(f"Demo data ready. Every demo password: {PASSWORD}"))
 
     def user(self, email, *, superuser=False, name="", credit=""):
@@ -281,15 +284,12 @@ class Command(BaseCommand):
                 identifiers={"isbn": ["9780306406157"]},
             )
 
-    def attach_demo_image(self, work, width, height, seed):
-        """A generated picture (gradients and shapes), uploaded through the real pipeline."""
+    @staticmethod
+    def demo_image(width, height, seed):
+        """A generated picture (gradients and shapes), the same for the same arguments."""
         import random
-        import tempfile
 
-        from django.core.files.uploadedfile import TemporaryUploadedFile
         from PIL import Image, ImageDraw
-
-        from works import services
 
         rng = random.Random(seed)
         image = Image.linear_gradient("L").resize((width, height)).convert("RGB")
@@ -299,6 +299,17 @@ class Command(BaseCommand):
             r = rng.randrange(20, max(21, width // 5))
             colour = tuple(rng.randrange(256) for _ in range(3))
             draw.ellipse((x - r, y - r, x + r, y + r), fill=colour)
+        return image
+
+    def attach_demo_image(self, work, width, height, seed):
+        """A generated picture, uploaded through the real pipeline."""
+        import tempfile
+
+        from django.core.files.uploadedfile import TemporaryUploadedFile
+
+        from works import services
+
+        image = self.demo_image(width, height, seed)
         with tempfile.NamedTemporaryFile(suffix=".jpg") as handle:
             image.save(handle, "JPEG", quality=88)
             size = handle.tell()
@@ -500,3 +511,91 @@ class Command(BaseCommand):
             notice__topic__startswith="removal:", status=Delivery.Status.QUEUED
         )
         deliveries.attempt_many(delivery_ids=list(queued.values_list("pk", flat=True)))
+
+    def disclosure(self):
+        """Demo Generative Inc. discloses "Open Web Images & Text" (a CSV manifest written here,
+        submitted through the service as the dashboard does, matched at once by the engine the
+        worker runs). Among unrelated rows it names Ada's "Salt and Signal" by its ISBN written
+        with hyphens, a page under Ada's verified site, "Low Tide" by its title and Ada's pseudonym
+        (a weak finding), and Ben's album cover as a smaller re-encoded copy (its pHash) and
+        "Night Bus Home" by its ISRC written with hyphens. Both are emailed once (by the worker,
+        when it runs)."""
+        import csv
+        import io
+
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from disclosures import matching
+        from disclosures import services as disclosure_services
+        from works import fingerprints
+        from works import services as work_services
+        from works.models import WorkFile
+        from works_registry import sites_services
+        from works_registry.models import Site
+
+        ada = User.objects.get(email="ada@demo.example")
+        ben = User.objects.get(email="ben@demo.example")
+        developer, _ = AIDeveloper.objects.get_or_create(
+            slug="demo-generative",
+            defaults={
+                "name": "Demo Generative Inc.",
+                "website": "https://demo-generative.demo.example",
+                "crawler_user_agents": "DemoGenBot",
+            },
+        )
+        # Ada's website, verified (as the worker does when it finds the token there).
+        if not Site.objects.filter(owner=ada, host="ada-quill.demo.example").exists():
+            with transaction.atomic():
+                site = sites_services.site_declare(
+                    actor=ada, address="https://ada-quill.demo.example/"
+                )
+                sites_services.site_verify(site=site, method="file", now=timezone.now())
+        # The demo images' pHashes, in case no worker has processed them yet.
+        for file_id in WorkFile.objects.filter(
+            work__owner__in=[ada, ben], status=WorkFile.Status.PROCESSING
+        ).values_list("pk", flat=True):
+            work_services.work_file_process(file_id=file_id)
+
+        cover = self.demo_image(*IMAGES["Album Cover: Northern Lines"])
+        copy = io.BytesIO()
+        cover.resize((600, 600)).save(copy, "JPEG", quality=60)  # smaller, re-compressed
+        cover_phash = fingerprints.image_phash(copy, max_pixels=50_000_000)
+        cdn = "https://cdn.demo.example"
+        header = ["url", "isbn", "isrc", "phash", "title", "author", "caption"]
+        rows = [
+            [f"{cdn}/img/000101.jpg", "", "", "", "", "", "a cat on a sill"],
+            ["", "978-3-16-148410-0", "", "", "", "", "ebook, chapter 1"],  # Ada: ISBN
+            ["https://news.demo.example/sport/results", "", "", "", "", "", "match report"],
+            ["", "978-1-86197-271-2", "", "", "", "", "a novel nobody registered"],
+            # Ada: a page under Ada's verified site (no work registered at that address)
+            ["https://ada-quill.demo.example/blog/2025/notes-on-revision", "", "", "", "", "", ""],
+            [f"{cdn}/img/000102.jpg", "", "", "", "", "", "harbour at dusk"],
+            # Ben: a smaller, re-encoded copy of Ben's album cover (its perceptual hash)
+            [f"{cdn}/covers/northern-lines.jpg", "", "", f"{cover_phash:016x}", "", "", "cover"],
+            ["", "", "", "", "Low Tide", "A. Q. Lovell", "poem"],  # Ada: title and pseudonym
+            ["", "", "US-RC1-76-07839", "", "", "", "audio track"],  # Ben: ISRC
+            ["", "", "", "", "The Cartographer's Notebook", "J. Doe", "essay"],
+            ["https://video.demo.example/other-band-live", "", "", "", "", "", "concert"],
+        ]
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+        upload = SimpleUploadedFile(
+            "open-web-images-text-2026-11.csv", buffer.getvalue().encode(), "text/csv"
+        )
+        disclosure, created = disclosure_services.disclosure_submit(
+            actor=None,
+            developer=developer,
+            fields=disclosure_services.Fields(
+                name="Open Web Images & Text",
+                version="2026-11",
+                uses=["train-genai", "train-ai"],
+                models_text="DemoGen Image 3, DemoGen Chat 2",
+                summary_url="https://demo-generative.demo.example/training-data-summary",
+            ),
+            manifest=upload,
+            via="api",
+        )
+        if created:
+            matching.disclosure_run(disclosure_id=disclosure.pk)  # a worker may have started
