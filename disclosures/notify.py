@@ -119,7 +119,7 @@ def findings_announce(*, disclosure_id: int, now=None) -> int:
     while True:
         with transaction.atomic():
             disclosure = (
-                Disclosure.objects.select_for_update()
+                Disclosure.objects.select_for_update(of=("self",))
                 .select_related("developer")
                 .filter(pk=disclosure_id, state=Disclosure.State.DONE)
                 .first()

@@ -185,6 +185,21 @@ def test_a_disclosures_page_counts_by_guild_and_over_time(world, guild_staff, su
     assert response.context["totals"].creators == 4
 
 
+def test_an_older_disclosures_page_counts_by_month(world, superuser):
+    old = disclosed(world["example"], "Old Crawl", days_ago=120)
+    found(old, factories.WorkFactory(title="Old Book"), 1)
+    Finding.objects.filter(disclosure=old).update(created_at=old.created_at)
+
+    response = client_for(superuser).get(detail(old))
+
+    assert not response.context["weekly"]
+    periods = response.context["periods"]
+    disclosed_month = timezone.localtime(old.created_at).date().replace(day=1)
+    assert periods[0].start == disclosed_month  # from the month it was disclosed
+    assert [p.works for p in periods] == [1] + [0] * (len(periods) - 1)
+    assert "by month" in response.content.decode()
+
+
 def test_the_chart_by_month_counts_this_months_finds_and_requests(world, guild_staff):
     months = client_for(guild_staff).get(LIST).context["months"]
 
