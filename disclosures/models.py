@@ -147,7 +147,11 @@ class Finding(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["work", "state"], name="finding_work"),
+            # A creator's findings about their works and sites, by state, with what their
+            # "Found in datasets" page sorts by: its lists and counts read these alone
+            # (disclosures/creator.py).
+            models.Index(fields=["work", "state", "disclosure", "row"], name="finding_work"),
+            models.Index(fields=["site", "state", "disclosure", "row"], name="finding_site"),
             # The few findings no email has told of yet (the sweep's question).
             models.Index(
                 fields=["disclosure"],

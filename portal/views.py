@@ -18,6 +18,7 @@ from accounts import services as account_services
 from accounts.models import AuditEvent, Guild, GuildMembership, User
 from consent import decisions as consent_decisions
 from consent import ledger
+from disclosures import creator as findings_selectors
 from notices import selectors as notice_selectors
 from notices.access import developer_of
 from notices.models import Delivery
@@ -57,6 +58,7 @@ def dashboard(request):
             "work_counts": work_selectors.counts_for_owner(user),
             "ai_defaults": list(consent_decisions.defaults_for(user).values()),
             "removal_counts": removal_selectors.counts_for_creator(user),
+            "new_findings": findings_selectors.new_findings_count(user),
         },
     )
 
