@@ -32,7 +32,7 @@ from works_registry.models import Site
 
 from .models import Disclosure, Finding
 
-PAGE_SIZE = 50
+PAGE_SIZE = 20
 # A selection sent at once (the checkboxes of a page or a few): more is refused with a message.
 SELECTION_MAX = 500
 # Rows named in a removal request's "where used" text; the evidence file lists them all.
