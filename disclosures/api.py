@@ -14,9 +14,6 @@ router that ``portal/api.py`` adds to ``/api/v1/``:
 A key sees its own organisation's disclosures only: any other is a 404, as if it did not exist.
 """
 
-import base64
-import binascii
-import json
 from datetime import date, datetime
 from http import HTTPStatus
 from typing import Literal
@@ -33,13 +30,11 @@ from django.db.models import Q
 from django.http import HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.http import urlencode
 from ninja import Field, Query, Router, Schema, Status
 
 from consent.vocabulary import Use
-from notices.api_base import APIError, ErrorOut
+from notices.api_base import APIError, ErrorOut, cursor_decode, cursor_encode
 
 from . import downloads, reports, uploads
 from .forms import DisclosureForm
@@ -350,29 +345,6 @@ def disclosure_create(request, response: HttpResponse):
 # --- Reading -------------------------------------------------------------------------------------
 
 
-def _cursor_encode(disclosure: Disclosure) -> str:
-    raw = json.dumps([disclosure.created_at.isoformat(), disclosure.pk]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _cursor_decode(cursor: str):
-    invalid = APIError(
-        HTTPStatus.BAD_REQUEST,
-        "invalid_cursor",
-        "The cursor is not one this API gave: use the “next” link of the previous page.",
-        fields={"cursor": ["Unknown cursor."]},
-    )
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        created, pk = json.loads(raw)
-        created = parse_datetime(created)
-    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
-        raise invalid from None
-    if created is None or timezone.is_naive(created) or not isinstance(pk, int):
-        raise invalid
-    return created, pk
-
-
 @router.get(
     "/disclosures",
     response={200: DisclosureListOut, 400: ErrorOut, **ERRORS},
@@ -390,7 +362,7 @@ def disclosure_list(
         "-created_at", "-pk"
     )
     if cursor:
-        created, pk = _cursor_decode(cursor)
+        created, pk = cursor_decode(cursor)
         disclosures = disclosures.filter(
             Q(created_at__lt=created) | Q(created_at=created, pk__lt=pk)
         )
@@ -398,7 +370,7 @@ def disclosure_list(
     next_cursor = next_url = None
     if len(page) > limit:
         page = page[:limit]
-        next_cursor = _cursor_encode(page[-1])
+        next_cursor = cursor_encode(page[-1])
         query = urlencode({"cursor": next_cursor, "limit": limit})
         next_url = f"{_url(request, 'api-v1:disclosure-list')}?{query}"
     return {

@@ -12,9 +12,6 @@ only for invalid input), and no response is ever cached. Every call counts again
 address, then its key (``accounts.ratelimits``): over either limit it gets a 429. See docs/api.md.
 """
 
-import base64
-import binascii
-import json
 import logging
 from datetime import datetime
 from http import HTTPStatus
@@ -26,13 +23,12 @@ from django.db.models.functions import Coalesce
 from django.http import FileResponse, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.http import urlencode
 from ninja import Field, Query, Router, Schema, Status
 
 from accounts.storage import StorageUnavailable
 
-from .api_base import APIError, ErrorOut
+from .api_base import APIError, ErrorOut, cursor_decode, cursor_encode
 from .models import Notice, NoticeAnswer
 from .services.answers import answer_record, answerable_notice
 
@@ -199,32 +195,6 @@ def _answers(notice: Notice) -> QuerySet[NoticeAnswer]:
     )
 
 
-# --- Cursor pagination ---------------------------------------------------------------------------
-
-
-def _cursor_encode(notice: Notice) -> str:
-    raw = json.dumps([notice.created_at.isoformat(), notice.pk]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _cursor_decode(cursor: str):
-    invalid = APIError(
-        HTTPStatus.BAD_REQUEST,
-        "invalid_cursor",
-        "The cursor is not one this API gave: use the “next” link of the previous page.",
-        fields={"cursor": ["Unknown cursor."]},
-    )
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        created, pk = json.loads(raw)
-        created = parse_datetime(created)
-    except (binascii.Error, ValueError, TypeError):
-        raise invalid from None
-    if created is None or timezone.is_naive(created) or not isinstance(pk, int):
-        raise invalid
-    return created, pk
-
-
 # --- Endpoints ----------------------------------------------------------------------------------
 
 
@@ -245,13 +215,13 @@ def notice_list(
     if state:
         notices = notices.filter(_state_filter(state, now))
     if cursor:
-        created, pk = _cursor_decode(cursor)
+        created, pk = cursor_decode(cursor)
         notices = notices.filter(Q(created_at__lt=created) | Q(created_at=created, pk__lt=pk))
     page = list(notices[: limit + 1])
     next_cursor = next_url = None
     if len(page) > limit:
         page = page[:limit]
-        next_cursor = _cursor_encode(page[-1])
+        next_cursor = cursor_encode(page[-1])
         query = {"cursor": next_cursor, "limit": limit, **({"state": state} if state else {})}
         next_url = f"{_url(request, 'notices-api:notice-list')}?{urlencode(query)}"
     return {

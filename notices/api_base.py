@@ -17,6 +17,8 @@ The notices app owns API keys, so the key check lives beside them; the NinjaAPI 
 together in ``portal/api.py``.
 """
 
+import base64
+import binascii
 import json
 import re
 from http import HTTPStatus
@@ -25,6 +27,8 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from ninja import Schema
 from ninja.decorators import decorate_view
 from ninja.parser import Parser
@@ -311,3 +315,31 @@ def validation_error_fields(errors: list[dict]) -> dict[str, list[str]]:
         if message not in fields[field]:
             fields[field].append(message)
     return fields
+
+
+# --- Cursor pagination (every list of the API: newest first, by creation time and id) -----------
+
+
+def cursor_encode(obj) -> str:
+    """The cursor after ``obj`` (anything with ``created_at`` and ``pk``): opaque to callers."""
+    raw = json.dumps([obj.created_at.isoformat(), obj.pk]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def cursor_decode(cursor: str):
+    """``(created_at, pk)`` of a cursor this API gave, or a 400 ``invalid_cursor``."""
+    invalid = APIError(
+        HTTPStatus.BAD_REQUEST,
+        "invalid_cursor",
+        "The cursor is not one this API gave: use the “next” link of the previous page.",
+        fields={"cursor": ["Unknown cursor."]},
+    )
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        created, pk = json.loads(raw)
+        created = parse_datetime(created)
+    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
+        raise invalid from None
+    if created is None or timezone.is_naive(created) or not isinstance(pk, int):
+        raise invalid
+    return created, pk
