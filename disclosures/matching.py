@@ -24,7 +24,7 @@ from itertools import islice
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import reset_queries, transaction
 from django.db.models import Count, F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -109,6 +109,8 @@ def match_rows(rows) -> list[Finding]:
     """The findings of a batch of manifest rows (``Row``: ``number`` and ``values``), unsaved,
     one per (row, work) and (row, site), the strongest kind kept. A constant number of queries
     per batch (one per kind present, one for sites, the title matcher's)."""
+    if settings.DEBUG:  # Django then keeps every query's SQL: the batches before are forgotten
+        reset_queries()
     wanted: dict[str, dict] = defaultdict(lambda: defaultdict(list))
     written: dict[tuple[int, str], str] = {}  # (index, kind) → the value as the row wrote it
     pairs: dict[tuple[str, str], list[int]] = defaultdict(list)
