@@ -8,10 +8,12 @@ Everything is a function of the work's number ``g`` (1 … N), so ``sample`` kno
 values without reading the database:
 
 - owners: ``owners_for(N)`` creators (3,000 for a million works; at least 1), each with a
-  profile (display and credit name, website ``https://creator<o>.example``); work ``g`` belongs
-  to creator ``o = g mod owners + 1``;
-- works: public id ``Bench`` + ``g`` in 11 digits; kinds in turn; every 50th archived; every
-  3rd verified, every 97th rejected, the others self-declared;
+  profile (display and credit name ``Bench Creator <o>``, ``creator_name(o)``, kept folded in
+  ``accounts.CreatorName`` as the portal keeps it; website ``https://creator<o>.example``);
+  work ``g`` belongs to creator ``o = g mod owners + 1``;
+- works: public id ``Bench`` + ``g`` in 11 digits; title ``Bench work <g>`` (``title(g)``,
+  with its ``title_folded``); kinds in turn; every 50th archived; every 3rd verified, every
+  97th rejected, the others self-declared;
 - identifiers, in the stored (normalised) form, with valid check digits: every work a URL
   ``https://creator<o>.example/works/<g>``, and by ``g mod 4`` an ISBN-13 (978 + g), an ISRC
   (``QZB…``), an ISWC (``T`` + g + check digit) or a DOI (``10.5555/bench.<g>``);
@@ -73,6 +75,15 @@ def public_id(g: int) -> str:
 
 def owner_of(g: int, owners: int) -> int:
     return g % owners + 1
+
+
+def title(g: int) -> str:
+    return f"Bench work {g}"
+
+
+def creator_name(o: int) -> str:
+    """Creator ``o``'s display and credit name (one folded name: ``bench creator <o>``)."""
+    return f"Bench Creator {o}"
 
 
 def url(g: int, owners: int) -> str:
@@ -158,11 +169,19 @@ def _statements(n: int, owners: int) -> list[tuple[str, str]]:
               FROM bench_owner""",
         ),
         (
+            # What profile_names_sync writes: the folded names (display = credit name).
+            "creators",
+            """INSERT INTO accounts_creatorname (profile_id, name_folded)
+              SELECT p.id, 'bench creator ' || o
+              FROM accounts_creatorprofile p JOIN bench_owner ON bench_owner.id = p.user_id""",
+        ),
+        (
             "works",
-            f"""INSERT INTO works_work (public_id, owner_id, title, kind, year, description,
-                co_creators, status, claim_state, claim_decided_at, claim_reason, created_at,
-                updated_at)
+            f"""INSERT INTO works_work (public_id, owner_id, title, title_folded, kind, year,
+                description, co_creators, status, claim_state, claim_decided_at, claim_reason,
+                created_at, updated_at)
               SELECT 'Bench' || lpad(g::text, 11, '0'), bench_owner.id, 'Bench work ' || g,
+                'bench work ' || g,
                 ({kinds})[mod(g, {len(KINDS)}) + 1], 1990 + mod(g, 35), '', '',
                 CASE WHEN mod(g, 50) = 0 THEN 'archived' ELSE 'active' END,
                 CASE WHEN mod(g, 97) = 0 THEN 'rejected' WHEN mod(g, 3) = 0 THEN 'verified'
