@@ -109,3 +109,49 @@ def browser_sign_in(live_server):
 
     _sign_in.out = _sign_out
     return _sign_in
+
+
+WIDER_THAN_VIEWPORT = """() => {
+    const width = document.documentElement.clientWidth;
+    const wide = [];
+    for (const el of document.querySelectorAll('body *')) {
+        const box = el.getBoundingClientRect();
+        if (box.width === 0 && box.height === 0) continue;
+        if (box.right > width + 1 || box.left < -1) {
+            let clipped = false;  // inside a container that scrolls or clips on purpose
+            for (let up = el.parentElement; up && up !== document.body; up = up.parentElement) {
+                const style = getComputedStyle(up);
+                if (['auto', 'scroll', 'hidden', 'clip'].includes(style.overflowX)) {
+                    clipped = true;
+                    break;
+                }
+            }
+            const own = getComputedStyle(el);
+            if (!clipped && own.position !== 'fixed' && !el.closest('.visually-hidden, .sr-only')) {
+                const tag = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
+                    + (el.className && typeof el.className === 'string'
+                        ? '.' + el.className.trim().split(/\\s+/).join('.') : '');
+                wide.push(`${tag} ${Math.round(box.left)}..${Math.round(box.right)}`);
+            }
+        }
+    }
+    return {scroll: document.documentElement.scrollWidth, width, wide: wide.slice(0, 10)};
+}"""
+
+
+@pytest.fixture
+def fits():
+    """``fits(page, width)`` resizes the page to ``width`` CSS pixels (1280: a laptop, 390: a
+    phone) and fails the test if the page scrolls sideways or any element reaches past the
+    viewport's edges (a table inside a container that scrolls on purpose is allowed)."""
+
+    def _fits(page, width: int, height: int = 900):
+        page.set_viewport_size({"width": width, "height": height})
+        page.wait_for_timeout(50)
+        found = page.evaluate(WIDER_THAN_VIEWPORT)
+        assert found["scroll"] <= found["width"] and not found["wide"], (
+            f"{page.url} at {width} px: page {found['scroll']} px wide in a {found['width']} px "
+            f"viewport; elements past the edge: {found['wide']}"
+        )
+
+    return _fits
