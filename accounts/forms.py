@@ -2,6 +2,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from .models import CreatorProfile, Guild, User
+from .pronouns import normalise_pronouns, validate_pronouns
 from .validators import normalise_isni, validate_isni
 
 
@@ -26,11 +27,25 @@ class ProfileForm(forms.ModelForm):
 
     class Meta:
         model = CreatorProfile
-        fields = ["display_name", "credit_name", "pseudonyms", "isni", "website", "bio"]
+        fields = [
+            "display_name",
+            "credit_name",
+            "pronouns",
+            "pseudonyms",
+            "isni",
+            "website",
+            "bio",
+        ]
         widgets = {
+            "pronouns": forms.TextInput(attrs={"autocomplete": "off"}),
             "pseudonyms": forms.Textarea(attrs={"rows": 3}),
             "bio": forms.Textarea(attrs={"rows": 5}),
         }
+
+    def clean_pronouns(self):
+        value = normalise_pronouns(self.cleaned_data["pronouns"])
+        validate_pronouns(value)
+        return value
 
     def clean_isni(self):
         value = self.cleaned_data["isni"]

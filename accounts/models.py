@@ -7,6 +7,13 @@ from django.db.models import Q
 from django.urls import reverse
 
 from .folding import FOLDED_MAX, fold
+from .pronouns import (
+    PRONOUNS_MAX,
+    Pronouns,
+    normalise_pronouns,
+    pronouns_or_they,
+    validate_pronouns,
+)
 from .validators import normalise_isni, validate_isni
 
 
@@ -93,6 +100,15 @@ class CreatorProfile(models.Model):
     pseudonyms = models.TextField(
         blank=True, help_text="Other names you publish under, one per line."
     )
+    pronouns = models.CharField(
+        max_length=PRONOUNS_MAX,
+        blank=True,
+        validators=[validate_pronouns],
+        help_text=(
+            "Optional, e.g. “they/them”, “she/her”, “he/him” or “ze/zir”. Letters to AI "
+            "developers use them; left empty, they use your name and “they”."
+        ),
+    )
     isni = models.CharField(
         "ISNI",
         max_length=16,
@@ -125,9 +141,16 @@ class CreatorProfile(models.Model):
         names = [self.credit_name, self.display_name, *self.pseudonym_list]
         return {folded for folded in map(fold, names) if folded}
 
+    @property
+    def pronoun_set(self) -> Pronouns:
+        """The pronouns the portal's words use for this creator (neutral "they" unless a
+        recognised set is given)."""
+        return pronouns_or_they(self.pronouns)
+
     def clean(self):
         if self.isni:
             self.isni = normalise_isni(self.isni)
+        self.pronouns = normalise_pronouns(self.pronouns)
 
 
 class CreatorName(models.Model):

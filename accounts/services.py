@@ -73,7 +73,15 @@ def _account_changed(user: User, *, deleted: bool) -> None:
 
 # --- Creator profile ---------------------------------------------------------------------------
 
-PROFILE_FIELDS = ["display_name", "credit_name", "pseudonyms", "isni", "website", "bio"]
+PROFILE_FIELDS = [
+    "display_name",
+    "credit_name",
+    "pronouns",
+    "pseudonyms",
+    "isni",
+    "website",
+    "bio",
+]
 PUBLISHED_PROFILE_FIELDS = ["display_name", "credit_name"]  # her works' credit name
 NAME_FIELDS = ["display_name", "credit_name", "pseudonyms"]  # kept folded in CreatorName
 
