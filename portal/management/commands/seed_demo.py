@@ -347,7 +347,7 @@ class Command(BaseCommand):
         )
 
         # Ben allows search and training any AI, but not training generative AI — except for
-        # Example AI Labs, which holds his licence LIC-42 for a year.
+        # Example AI Labs, which holds Ben's licence LIC-42 for a year.
         services.defaults_set(
             actor=ben,
             owner=ben,
@@ -369,7 +369,7 @@ class Command(BaseCommand):
             )
 
     def removal_requests(self, ada, staff, ben, admin):
-        """Removal requests at every stage. Ada: a draft, one awaiting her guild's review, and
+        """Removal requests at every stage. Ada: a draft, one awaiting the guild's review, and
         one approved five weeks ago (made so by ``age_removal_request``) whose notices were
         delivered: Sample Models acknowledged it, Demo Generative let its deadline pass. Ben
         (no verified guild, so superusers review him): one approved today, to Example AI Labs,
@@ -382,7 +382,8 @@ class Command(BaseCommand):
         if RemovalRequest.objects.filter(creator=ada).exists():
             return
         books = list(Work.objects.filter(owner=ada, kind="book").order_by("title"))
-        others = list(Work.objects.filter(owner=ada).exclude(kind="book").order_by("title"))
+        poem = Work.objects.get(owner=ada, title="Low Tide")
+        screenplay = Work.objects.get(owner=ada, title="Harbour Lights (screenplay)")
         developers = {d.slug: d for d in AIDeveloper.objects.all()}
 
         def request(owner, title, works, devs, asks, where, *, submit=True):
@@ -406,7 +407,7 @@ class Command(BaseCommand):
         request(
             ada,
             "Poems in chatbots",
-            others[:2],
+            [poem],
             ["sample-models"],
             ["inference"],
             "A chatbot recites “Low Tide” in full when asked.",
@@ -415,7 +416,7 @@ class Command(BaseCommand):
         request(
             ada,
             "Screenplay scraped from my site",
-            others[2:3],
+            [screenplay],
             list(developers),
             ["cease", "credit"],
             "Scraped from https://ada-quill.demo.example/scripts/ despite robots.txt.",
