@@ -6,7 +6,6 @@ from http import HTTPStatus
 
 from django import forms
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -22,6 +21,7 @@ from ..models import ImportJob, Work
 from ..uploads import install_handler, upload_allowance_take
 
 PAGE_SIZE = 25
+ERRORS_SHOWN = 50  # on the job's page; the CSV report has them all
 
 
 class ImportForm(forms.Form):
@@ -101,7 +101,9 @@ def import_create(request):
             except ValidationError as exc:
                 form.add_error("file", exc.messages)
             else:
-                messages.success(request, f"“{job.original_name}” is uploaded and queued.")
+                # No flash message: the job's page says where the import stands, and its
+                # polled panel changes as the worker goes ("uploaded and queued" would stay
+                # on screen after the import had finished).
                 return redirect("works:import-detail", pk=job.pk)
     status = HTTPStatus.BAD_REQUEST if form.errors else HTTPStatus.OK
     return render(
@@ -135,7 +137,25 @@ COLUMN_HELP = [
 
 
 def _detail_context(job):
-    return {"job": job, "has_report": job.row_errors.exists()}
+    """The job, and once it has finished its first ``ERRORS_SHOWN`` errors in file order with
+    how many there are in all (two queries at most; none of the errors while it runs, so
+    polling stays cheap)."""
+    errors, error_total = [], 0
+    if job.finished:
+        errors = list(
+            job.row_errors.order_by("row", "pk").values("row", "column", "message")[
+                : ERRORS_SHOWN + 1
+            ]
+        )
+        error_total = len(errors) if len(errors) <= ERRORS_SHOWN else job.row_errors.count()
+        errors = errors[:ERRORS_SHOWN]
+    return {
+        "job": job,
+        "has_report": bool(errors),
+        "errors": errors,
+        "error_total": error_total,
+        "errors_shown": ERRORS_SHOWN,
+    }
 
 
 @login_required
