@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.template.loader import render_to_string
 
+from accounts.pronouns import pronouns_or_they
+
 from .models import Ask, LetterTemplate
 
 DEFAULT_LEGAL_BASIS = """\
@@ -16,13 +18,13 @@ Designs and Patents Act 1988), copying a work — including to build a training 
 a model or to use it when a model runs — needs the permission of the copyright owner. The UK \
 exception for text and data mining (section 29A) covers only non-commercial research.
 
-In the European Union, the creator has reserved her rights over text and data mining under \
-Article 4(3) of Directive (EU) 2019/790: each work's page states the reservation in \
+In the European Union, the creator has reserved the rights over text and data mining in these \
+works under Article 4(3) of Directive (EU) 2019/790: each work's page states the reservation in \
 machine-readable form (TDMRep, robots.txt and HTTP headers), so the exception for commercial \
 text and data mining does not apply to these works.
 
-She has not given you permission for the uses listed in this notice, except under any licence \
-named below."""
+The creator has not given you permission for the uses listed in this notice, except under any \
+licence named below."""
 
 
 @dataclass(frozen=True)
@@ -45,12 +47,24 @@ def legal_basis(guild) -> str:
     return found.get("default", "").strip() or DEFAULT_LEGAL_BASIS
 
 
-def _who(request, guild, agent) -> dict:
-    creator = request.creator
+def creator_words(creator) -> dict:
+    """How a letter names ``creator``: ``creator_name`` (credit name, else display name, else
+    "the creator"; ``creator_name_start`` the same at a sentence's start — a name is never
+    recapitalised) and ``pronouns`` (the set the creator gave, else neutral "they"; letters
+    use only its object and possessive forms, so no verb has to agree with it). Nobody's
+    gender is assumed."""
     profile = getattr(creator, "creator_profile", None)
     name = (profile.credit_name or profile.display_name) if profile else ""
     return {
-        "creator_name": name or "The creator",
+        "creator_name": name or "the creator",
+        "creator_name_start": name or "The creator",
+        "pronouns": pronouns_or_they(profile.pronouns if profile else ""),
+    }
+
+
+def _who(request, guild, agent) -> dict:
+    return {
+        **creator_words(request.creator),
         "guild": guild,
         "agent": agent,
         "contact": (guild.contact_email if guild and guild.contact_email else "")
@@ -89,7 +103,8 @@ def removal_letter(
     evidence=None,
 ) -> Letter:
     """``guild``: the guild whose staff verified the request (its contact, its wording);
-    ``agent``: the same guild when her mandate lets it write as her agent, else None."""
+    ``agent``: the same guild when the creator's mandate lets it write as their agent, else
+    None."""
     listing = listing or works_listing(manifest)
     context = {
         "request": request,
@@ -110,7 +125,7 @@ def removal_letter(
         "request": request.pk,
         "topic": request.topic,
         "asked_by": {
-            "creator": context["creator_name"],
+            "creator": context["creator_name_start"],
             "agent": agent.name if agent else None,
             "verified_by": guild.name if guild else None,
             "contact": context["contact"],
@@ -133,7 +148,12 @@ def removal_letter(
 
 
 def retraction_letter(*, request, developer, reason) -> Letter:
-    context = {"request": request, "developer": developer, "reason": reason}
+    context = {
+        "request": request,
+        "developer": developer,
+        "reason": reason,
+        **creator_words(request.creator),
+    }
     return Letter(
         subject=f"Retraction of removal request {request.pk}",
         text=render_to_string("removals/letters/retraction.txt", context),

@@ -165,7 +165,7 @@ def test_staff_who_filed_under_her_mandate_download_it(
     archive = _download(client, removal)
 
     assert "Filed for her" in archive.read("summary.html").decode()
-    assert "under her mandate" in archive.read("summary.html").decode()
+    assert "under the creator's mandate" in archive.read("summary.html").decode()
 
 
 def _pdf(text: str) -> bytes:

@@ -55,7 +55,10 @@ def test_approval_sends_one_notice_per_developer_with_deadline_manifest_and_even
         assert {w["title"] for w in manifest["works"]} == {w.title for w in two_works}
         # She gave no mandate: she asks in her own name; the guild vouches for her claims.
         assert notice.text.count("Alice Author writes to you") == 1
-        assert "Writers' Guild of Great Britain has checked that she is its member" in notice.text
+        assert (
+            "Writers' Guild of Great Britain has checked that Alice Author is its member"
+            in notice.text
+        )
         assert "Remove them from training datasets" in notice.text
         assert notice.deliveries.get().status in (Delivery.Status.QUEUED, Delivery.Status.DELIVERED)
     # Her self-declared claims were verified as part of the review.

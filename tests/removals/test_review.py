@@ -154,14 +154,14 @@ def test_review_page_shows_works_claims_fingerprints_member_and_letter(
     assert "The Lighthouse" in page and "Salt and Signal" in page
     assert "Self-declared" in page
     assert "ab" * 32 in page and "0123456789abcdef" in page
-    assert "verifies her self-declared claims" in page
+    assert "verifies the creator's self-declared claims" in page
     # Her memberships with their states, and her earlier request with its outcome.
     assert "Musicians&#x27; Union" in page and "Awaiting verification" in page
     assert f"#{earlier.pk}" in page and "The works were not hers." in page
     # The letter Example AI Ltd would get: in her name (she gave no mandate), verified by the guild.
     assert "Dear Example AI Ltd," in page
     assert "Alice Author writes to you" in page
-    assert "has checked that she is its member and verified her claims" in page
+    assert "has checked that Alice Author is its member and verified their claims" in page
     assert "Remove them from training datasets" in page
     # The decisions on offer.
     for action in ("start", "approve", "reject", "ask-info"):
@@ -339,7 +339,7 @@ def test_a_licence_grant_must_be_acknowledged_before_approval(
     obj = make_request()
 
     page = staff_client.get(_url("review", obj)).content.decode()
-    assert "She gave a licence to one of these developers" in page and "LIC-7" in page
+    assert "The creator gave a licence to one of these developers" in page and "LIC-7" in page
     assert "I have seen the licence(s)" in page
 
     response = staff_client.post(_url("approve", obj), {})
