@@ -144,7 +144,13 @@ GRANT_SCOPES = [
 
 
 class DateInput(forms.DateInput):
+    """A browser's date picker. Its value must be ``yyyy-mm-dd`` whatever the locale's date
+    format (en-GB's is dd/mm/yyyy), or the browser shows the field empty."""
+
     input_type = "date"
+
+    def __init__(self, attrs=None, format="%Y-%m-%d"):  # noqa: A002 - Django's own name
+        super().__init__(attrs, format=format)
 
 
 class GrantForm(forms.Form):
