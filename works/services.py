@@ -50,19 +50,27 @@ _SPLIT = {"url": re.compile(r"\s+"), "default": re.compile(r"[\s,;]+")}
 def identifiers_parse(*, scheme: str, text: str) -> list[str]:
     """Several values of one scheme typed in one field (spaces, commas or new lines between
     them; only white space between URLs), each normalised and validated — a web address may be
-    typed without ``https://``. Raises ``ValidationError`` naming the value that is wrong."""
+    typed without ``https://``. Raises ``ValidationError`` with one message for every value
+    that is wrong, naming it — and, when the text has several lines, its line ("Line 3: …")."""
     splitter = _SPLIT["url"] if scheme == "url" else _SPLIT["default"]
+    lines = (text or "").splitlines() or [""]
     values: list[str] = []
-    for raw in splitter.split(text or ""):
-        if not raw:
-            continue
-        try:
-            value = normalise_typed_url(raw) if scheme == "url" else normalise(scheme, raw)
-        except ValidationError as exc:
-            shown = raw if len(raw) <= 60 else raw[:57] + "…"
-            raise ValidationError(f"“{shown}”: {exc.messages[0]}") from None
-        if value not in values:
-            values.append(value)
+    errors: list[str] = []
+    for number, line in enumerate(lines, start=1):
+        for raw in splitter.split(line):
+            if not raw:
+                continue
+            try:
+                value = normalise_typed_url(raw) if scheme == "url" else normalise(scheme, raw)
+            except ValidationError as exc:
+                shown = raw if len(raw) <= 60 else raw[:57] + "…"
+                where = f"Line {number}: " if len(lines) > 1 else ""
+                errors.append(f"{where}“{shown}”: {exc.messages[0]}")
+                continue
+            if value not in values:
+                values.append(value)
+    if errors:
+        raise ValidationError(errors)
     return values
 
 
