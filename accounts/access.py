@@ -28,7 +28,7 @@ def superuser_required(view):
 
 
 def membership_for_staff(user: User, pk: int) -> GuildMembership:
-    """A membership claim in one of ``user``'s guilds, not her own; 404 otherwise."""
+    """A membership claim in one of ``user``'s guilds, not their own; 404 otherwise."""
     try:
         return (
             GuildMembership.objects.select_related("user", "user__creator_profile", "guild")

@@ -303,8 +303,8 @@ class MandateQuerySet(models.QuerySet):
 
 
 class Mandate(models.Model):
-    """A creator lets her guild's staff change her consent preferences on her behalf. Granted
-    and revoked by her alone; revoking keeps the row, for the record."""
+    """A creator lets their guild's staff change their consent preferences on their behalf. Granted
+    and revoked by them alone; revoking keeps the row, for the record."""
 
     creator = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mandates"

@@ -44,7 +44,7 @@ def staff_guilds(user: User) -> QuerySet[Guild]:
 
 
 def membership_queue(user: User) -> QuerySet[GuildMembership]:
-    """Claims awaiting a decision in ``user``'s guilds (never her own), oldest first."""
+    """Claims awaiting a decision in ``user``'s guilds (never their own), oldest first."""
     return (
         GuildMembership.objects.filter(
             status=GuildMembership.Status.CLAIMED,

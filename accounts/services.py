@@ -54,9 +54,9 @@ def audit_record(
 # --- Listeners ---------------------------------------------------------------------------------
 
 # Apps above ``accounts`` that publish something of a creator's (the works registry's change
-# feed: her works, their credit name) register here from their ``AppConfig.ready``:
-# ``listener(user=, deleted=)`` runs inside the transaction that changed her published names
-# (``deleted=False``) or is about to delete her account (``deleted=True``, her records still
+# feed: their works, their credit name) register here from their ``AppConfig.ready``:
+# ``listener(user=, deleted=)`` runs inside the transaction that changed their published names
+# (``deleted=False``) or is about to delete their account (``deleted=True``, their records still
 # there). ``accounts`` imports none of them.
 _account_listeners: list[Callable[..., None]] = []
 
@@ -82,7 +82,7 @@ PROFILE_FIELDS = [
     "website",
     "bio",
 ]
-PUBLISHED_PROFILE_FIELDS = ["display_name", "credit_name"]  # her works' credit name
+PUBLISHED_PROFILE_FIELDS = ["display_name", "credit_name"]  # their works' credit name
 NAME_FIELDS = ["display_name", "credit_name", "pseudonyms"]  # kept folded in CreatorName
 
 
@@ -94,7 +94,7 @@ def profile_get_or_create(*, user: User) -> CreatorProfile:
 @transaction.atomic
 def profile_update(*, actor: User, profile: CreatorProfile, **fields) -> CreatorProfile:
     if actor.pk != profile.user_id:
-        raise PermissionDenied("Only the creator edits her profile.")
+        raise PermissionDenied("Only the creator edits their profile.")
     # As stored: a form bound to ``profile`` has already set the new values on that instance.
     profile = CreatorProfile.objects.select_for_update().get(pk=profile.pk)
     before = model_to_dict(profile, fields=PROFILE_FIELDS)
@@ -133,7 +133,7 @@ def profile_names_sync(*, profile: CreatorProfile) -> None:
 
 @transaction.atomic
 def membership_claim(*, user: User, guild: Guild, membership_number: str) -> GuildMembership:
-    """A creator says she belongs to ``guild``; its staff will verify or reject the claim.
+    """A creator says they belong to ``guild``; its staff will verify or reject the claim.
 
     A rejected claim may be made again (e.g. with a corrected number); a pending or verified
     one may not.
@@ -330,24 +330,24 @@ DELETED_ACCOUNT = "a deleted account"
 
 @transaction.atomic
 def account_delete(*, actor: User, user: User) -> None:
-    """Delete ``user`` and everything that is hers: profile, email addresses, memberships,
+    """Delete ``user`` and everything that is theirs: profile, email addresses, memberships,
     mandates, works with their identifiers, files and evidence, imports, preferences, grants.
 
-    The audit log keeps what was done but not who she was: where she acted, her name becomes
-    "a deleted account"; where the log described her own records, what it said is blanked.
-    Stored files go once the transaction commits. (Records outside this app that name her beside
+    The audit log keeps what was done but not who they were: where they acted, their name becomes
+    "a deleted account"; where the log described their own records, what it said is blanked.
+    Stored files go once the transaction commits. (Records outside this app that name them beside
     an opaque id, such as the consent ledger's labels, are the caller's to blank first.)"""
     from django.db import router
     from django.db.models import FileField
     from django.db.models.deletion import Collector
 
     if actor.pk != user.pk and not (actor.is_active and actor.is_superuser):
-        raise PermissionDenied("Only the person herself deletes her account.")
+        raise PermissionDenied("Only the person themselves deletes their account.")
     user = User.objects.select_for_update().get(pk=user.pk)
     collector = Collector(using=router.db_for_write(User), origin=user)
     collector.collect([user])
 
-    # Everything that goes with her, whatever app it lives in: its ids (to blank the audit
+    # Everything that goes with them, whatever app it lives in: its ids (to blank the audit
     # log's description of it) and its stored files.
     owned: dict[str, set[str]] = {}
     files: list[tuple] = []

@@ -70,7 +70,7 @@ developer = AIDeveloper.objects.get(slug="bench")
 WORKS = [{"title": f"Work {i}", "isbn": "9780306406157", "sha256": "ab" * 32} for i in range(12)]
 TEXT = "\n".join(
     ["Dear Bench Models,", "",
-     "On behalf of the creator named below, her guild asks you to stop using the works listed",
+     "On behalf of the creator named below, their guild asks you to stop using the works listed",
      "in the attached manifest for training or running AI models, to remove them from your",
      "datasets, and to remove them from models and derived models."]
     + [f"- {w['title']} (ISBN {w['isbn']})" for w in WORKS]

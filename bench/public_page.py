@@ -5,7 +5,7 @@ trivial view rendering the same base template without database access — same g
 configuration, measured in one run.
 
 A scratch folder (``VAR_DIR``) gets its own SQLite database (``migrate``), a creator with 1,000
-works, an override on every use of every work (5,000 rows), her defaults and a licence grant to
+works, an override on every use of every work (5,000 rows), their defaults and a licence grant to
 a developer (which public signals must ignore), and the static files (``collectstatic``, as in
 production). One gunicorn (``-w 4``, ``DEBUG=0``, settings ``bench._settings_public_page``: the
 project's settings plus ``/bench/trivial/``) serves both pages; ``wrk`` (2 threads, 16

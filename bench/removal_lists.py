@@ -109,7 +109,7 @@ def run() -> list[dict]:
     data = run_django(_CHILD, ROUNDS, LARGE)
     median, queries = data["median"], data["queries"]
     rows = []
-    for page, title in (("list", "her request list"), ("queue", "staff review queue")):
+    for page, title in (("list", "their request list"), ("queue", "staff review queue")):
         small, large = median[f"{page}:25"], median[f"{page}:large"]
         same = queries[f"{page}:25"] == queries[f"{page}:large"]
         rows += [

@@ -1,7 +1,7 @@
 """Benchmark: the works list page does not slow down with the size of the catalogue.
 
 Target (issue 4): the works list page of 50 works costs at most 1.5× more time when the creator
-has 10,000 works than when she has exactly 50 — full page against full page, both measured in
+has 10,000 works than when they have exactly 50 — full page against full page, both measured in
 one run. A fresh subprocess builds a scratch SQLite database (the embedded default), gives one
 creator exactly 50 works and another 10,000 (each with identifiers; one in five with an image
 file record), then renders the first page for each, alternating, through Django's full request

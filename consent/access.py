@@ -11,8 +11,8 @@ from .models import LicenceGrant
 
 
 def member_for_staff(staff: User, ref) -> tuple[User, Mandate]:
-    """The member whose opaque reference is ``ref``, and the mandate she gave a guild ``staff``
-    works for; 404 without one (or when ``staff`` is the member herself)."""
+    """The member whose opaque reference is ``ref``, and the mandate they gave a guild ``staff``
+    works for; 404 without one (or when ``staff`` is the member themselves)."""
     member = User.objects.select_related("creator_profile").filter(ref=ref, is_active=True).first()
     if member is None or member.pk == staff.pk or not services.can_act_for(staff, member):
         raise Http404("No member of yours gave you a mandate.")
@@ -23,7 +23,7 @@ def member_for_staff(staff: User, ref) -> tuple[User, Mandate]:
 
 
 def work_of(owner: User, public_id: str) -> Work:
-    """One of ``owner``'s works (the caller has already checked who may act for her)."""
+    """One of ``owner``'s works (the caller has already checked who may act for them)."""
     work = Work.objects.filter(public_id=public_id, owner=owner).first()
     if work is None:
         raise Http404("No such work.")

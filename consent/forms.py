@@ -199,7 +199,7 @@ class GrantForm(forms.Form):
     def __init__(self, *args, owner, work: Work | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.owner = owner
-        self.works = None  # None: all her works
+        self.works = None  # None: all their works
         self.fields["starts_on"].initial = timezone.localdate()
         if work is None:
             self.fields["scope"].choices = GRANT_SCOPES[:3]

@@ -56,7 +56,7 @@ def entry_hash(prev_hash: str, canonical: str) -> str:
 
 
 def lock(owner) -> LedgerChain:
-    """Lock ``owner``'s chain head for the rest of the transaction, creating it first if she has
+    """Lock ``owner``'s chain head for the rest of the transaction, creating it first if they have
     none. Every consent write calls this *before* reading what is current, so that two changes
     at once run one after the other: the second reads what the first wrote (a repeated change
     then writes nothing, and every entry's "before" is the previous entry's "after").
@@ -223,8 +223,8 @@ def entries_for(owner):
 
 
 def forget_labels(user) -> int:
-    """When an account is deleted: blank the names kept beside her chain, and her name where she
-    acted in others' chains (as staff under a mandate). The hashed entries, which hold only
+    """When an account is deleted: blank the names kept beside the chain, and their name where
+    they acted in others' chains (as staff under a mandate). The hashed entries, which hold only
     opaque ids, stay and still verify."""
     return LedgerEntry.objects.filter(
         Q(chain__chain_id=user.ref) | Q(canonical__contains=f'"actor":"user:{user.ref}"')

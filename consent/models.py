@@ -7,7 +7,7 @@ from .vocabulary import Choice, Use
 
 
 class Preference(models.Model):
-    """A creator's choice for one use: her default (``work`` empty) or a work's override."""
+    """A creator's choice for one use: their default (``work`` empty) or a work's override."""
 
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="consent_preferences"
@@ -20,7 +20,7 @@ class Preference(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        # (owner, work): a creator's defaults are found without reading her works' overrides.
+        # (owner, work): a creator's defaults are found without reading their works' overrides.
         indexes = [models.Index(fields=["owner", "work"])]
         constraints = [
             models.UniqueConstraint(

@@ -14,7 +14,7 @@ from .models import LicenceGrant, Preference
 
 
 def chosen_defaults(owner: User) -> dict[str, str]:
-    """The defaults the creator chose herself (a use she never chose is absent)."""
+    """The defaults the creator chose themselves (a use they never chose is absent)."""
     return dict(
         Preference.objects.filter(owner=owner, work__isnull=True).values_list("use", "choice")
     )
@@ -34,7 +34,7 @@ def grants_for_owner(owner: User) -> QuerySet[LicenceGrant]:
 
 
 def grants_touching(work: Work, *, on: date) -> QuerySet[LicenceGrant]:
-    """The grants in force on ``on`` that cover ``work`` (all her works, or this one)."""
+    """The grants in force on ``on`` that cover ``work`` (all their works, or this one)."""
     return (
         LicenceGrant.objects.active_on(on)
         .filter(owner_id=work.owner_id)

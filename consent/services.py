@@ -3,10 +3,10 @@ the start and end of a grant's period, and mandates. Each runs in one transactio
 consent-ledger entry in that transaction, and sends the creator a receipt carrying the entry's
 hash once it commits.
 
-Each change to a creator's consent first locks her ledger chain's head (``ledger.lock``) and
+Each change to a creator's consent first locks their ledger chain's head (``ledger.lock``) and
 only then reads what is current: changes at once to one creator run one after the other, so a
 repeated change writes nothing and every entry's "before" is what the previous one left. Locks
-are always taken in that order — her chain, then her preferences or grant — so two changes
+are always taken in that order — their chain, then their preferences or grant — so two changes
 never wait on each other in a circle."""
 
 from collections.abc import Iterable
@@ -36,7 +36,7 @@ CREDIT_FIELDS = ["credit_line", "attribution_required", "link", "licensing_conta
 
 
 def can_act_for(actor: User, owner: User) -> bool:
-    """The creator herself, or staff of a guild she gave an active mandate."""
+    """The creator themselves, or staff of a guild they gave an active mandate."""
     if actor.pk == owner.pk:
         return True
     mandated = Mandate.objects.active().filter(creator=owner).values("guild_id")
@@ -50,7 +50,7 @@ def _require_can_act(actor: User, owner: User) -> None:
 
 def _receipt(entry, *, owner: User, actor: User | None, summary: str) -> None:
     """The consent receipt: a copy outside the portal, carrying the entry's hash. When staff
-    acted under her mandate, the email says so."""
+    acted under their mandate, the email says so."""
     mail.queue_templated(
         "consent/email/receipt",
         [owner.email],
@@ -86,7 +86,7 @@ def defaults_set(*, actor: User, owner: User, choices: dict[str, str]):
         .filter(owner=owner, work__isnull=True)
         .values_list("use", "choice")
     )
-    # Compared with what applies now (the built-in default when she never chose): saying again
+    # Compared with what applies now (the built-in default when they never chose): saying again
     # what already holds is no change, and writes no entry.
     changed = {use: c for use, c in choices.items() if current.get(use, DEFAULTS[use]) != c}
     if not changed:
@@ -350,7 +350,7 @@ def grant_periods_record(*, today: date | None = None, developer=None) -> int:
 def _record_period(grant_id: int, edge: str, today: date) -> int:
     field = f"{edge}_recorded_at"
     found = LicenceGrant.objects.select_related("owner").filter(pk=grant_id).first()
-    if found is None:  # gone with her account since it was listed
+    if found is None:  # gone with their account since it was listed
         return 0
     ledger.lock(found.owner)
     grant = (
@@ -387,7 +387,7 @@ def _record_period(grant_id: int, edge: str, today: date) -> int:
 
 @transaction.atomic
 def mandate_grant(*, creator: User, guild) -> Mandate:
-    """The creator lets her guild's staff change her preferences for her (only she can)."""
+    """The creator lets their guild's staff change their preferences for them (only they can)."""
     from accounts.models import GuildMembership
 
     if not GuildMembership.objects.filter(
@@ -407,7 +407,7 @@ def mandate_grant(*, creator: User, guild) -> Mandate:
 @transaction.atomic
 def mandate_revoke(*, creator: User, mandate: Mandate) -> Mandate:
     if mandate.creator_id != creator.pk:
-        raise PermissionDenied("Only the creator revokes her mandate.")
+        raise PermissionDenied("Only the creator revokes their mandate.")
     mandate = Mandate.objects.select_for_update().get(pk=mandate.pk)
     if mandate.revoked_at is None:
         mandate.revoked_at = timezone.now()

@@ -18,7 +18,7 @@ urlpatterns = [
     path("consent/mandates/", mandates.mandates, name="mandates"),
     path("consent/mandates/<slug:slug>/give/", mandates.mandate_grant, name="mandate-grant"),
     path("consent/mandates/<int:pk>/revoke/", mandates.mandate_revoke, name="mandate-revoke"),
-    # Guild staff, acting for a member under the mandate she gave their guild.
+    # Guild staff, acting for a member under the mandate they gave their guild.
     path("consent/members/", preferences.members, name="members"),
     path("consent/members/<uuid:ref>/", preferences.member_preferences, name="member-preferences"),
     path(

@@ -46,7 +46,7 @@ def choice_word(choice: str | None, *, use: str | None = None, default_word: str
 
 def source_words(decision: Decision, *, who: str = "you", developer_name: str = "") -> str:
     """Where a decision comes from, in words ("your default", "this work's choice"…); ``who``
-    is "you", or the creator's name when staff act for her."""
+    is "you", or the creator's name when staff act for them."""
     if decision.source == "grant":
         name = f" for {developer_name}" if developer_name else ""
         return f"licence {decision.licence_ref}{name}"
@@ -60,7 +60,7 @@ def source_words(decision: Decision, *, who: str = "you", developer_name: str = 
 
 
 def implied_reason(decision: Decision, *, who: str = "you") -> str:
-    """Why ``train-genai`` follows ``train-ai``, said to the creator (or about her)."""
+    """Why ``train-genai`` follows ``train-ai``, said to the creator (or about them)."""
     if decision.choice == Choice.DENY:
         return f"because {who} said no to training any AI"
     return f"because {who} allowed training any AI only under licence"

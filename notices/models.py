@@ -409,7 +409,7 @@ class WebhookEndpoint(models.Model):
 
 
 class DeveloperMember(models.Model):
-    """A person who acts for an AI developer: she sees its notices, answers them and manages its
+    """A person who acts for an AI developer: they see its notices, answer them and manage its
     webhook, API keys and digest. A person acts for one organisation at most."""
 
     developer = models.ForeignKey(AIDeveloper, on_delete=models.CASCADE, related_name="members")

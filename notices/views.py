@@ -219,7 +219,7 @@ def invitation_create(request, slug: str):
             messages.success(
                 request,
                 f"An invitation is on its way to {invitation.email}. Its recipient joins "
-                f"{developer.name} once she accepts it, signed in with that address.",
+                f"{developer.name} once they accept it, signed in with that address.",
             )
             return redirect(developer)
     status = HTTPStatus.BAD_REQUEST if form.errors else HTTPStatus.OK

@@ -206,7 +206,7 @@ def _state_filter(state: str, now) -> Q:
     return Q()
 
 
-@never_cache  # her organisation's notices: not for shared caches
+@never_cache  # their organisation's notices: not for shared caches
 @developer_member_required
 def developer_notice_list(request):
     state = request.GET.get("state") or "all"
@@ -271,7 +271,7 @@ def _deliveries(notice: Notice):
     )
 
 
-@never_cache  # her organisation's notices: not for shared caches
+@never_cache  # their organisation's notices: not for shared caches
 @developer_member_required
 def developer_notice(request, pk: int):
     notice = notice_for_developer(request.developer, pk)
@@ -318,7 +318,7 @@ def staff_required(view):
 @staff_required
 def staff_notice(request, pk: int):
     notice = get_object_or_404(Notice.objects.select_related("developer", "reminds"), pk=pk)
-    # Not for those it is about (her own request, one they filed): nobody records an answer
+    # Not for those it is about (their own request, one they filed): nobody records an answer
     # to their own request, whatever their role.
     if not staff_may_act(request.user, notice):
         raise Http404("No such notice among yours.")

@@ -101,7 +101,7 @@ def delivery_detail(request, pk: int):
             "suppression": selectors.active_suppression(delivery.recipient),
             "attachments": delivery.notice.attachments.only("filename", "content_type"),
             "can_manage": request.user.can_manage_registry,
-            # Not on a notice about herself (her own request): she records no answer to it.
+            # Not on a notice about themselves (their own request): they record no answer to it.
             "can_record": staff_may_act(request.user, delivery.notice.reminds or delivery.notice),
             "can_retry": delivery.status
             not in (Delivery.Status.DELIVERED, Delivery.Status.SENDING),

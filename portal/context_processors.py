@@ -3,7 +3,7 @@ from notices.access import developer_of
 
 
 def roles(request):
-    """The signed-in user's roles, for the navigation, and the AI developer she acts for
+    """The signed-in user's roles, for the navigation, and the AI developer they act for
     (``developer_org``). One query each at most, cached per request."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:

@@ -112,7 +112,7 @@ def admin_dashboard(request):
             "pending_claims": GuildMembership.objects.filter(
                 status=GuildMembership.Status.CLAIMED
             ).count(),
-            # Her own queues: claims of creators with no verified membership, conflicts with
+            # Their own queues: claims of creators with no verified membership, conflicts with
             # no common guild — and notices that could not be delivered.
             "work_claims_count": work_selectors.claim_queue(request.user).count(),
             "conflicts_count": conflict_queue(request.user).count(),
@@ -126,9 +126,9 @@ def admin_dashboard(request):
 @login_required
 @reauthentication_required
 def account_delete(request):
-    """The creator deletes her own account. Her names are first blanked beside the consent
-    ledger's hashed entries, which stay (AI developers' copies still verify); then her account
-    and everything that is hers go."""
+    """The creator deletes their own account. Their names are first blanked beside the consent
+    ledger's hashed entries, which stay (AI developers' copies still verify); then their account
+    and everything that is theirs go."""
     form = AccountDeleteForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         user = request.user

@@ -1,14 +1,14 @@
 """Who may see and decide a removal request. Anything else is a 404 — never someone else's
 request.
 
-- The creator sees her own requests (and staff filing under her mandate see the ones they
+- The creator sees their own requests (and staff filing under their mandate see the ones they
   filed while the mandate stands).
 - Moderators: staff of any guild the creator is a verified member of — or superusers when none
-  of those guilds has an eligible moderator (she has no guild, her guilds have no staff, or
-  their only staff are herself and whoever filed the request), so no request is stranded.
-  Nobody moderates a request of her own or one she filed.
+  of those guilds has an eligible moderator (they have no guild, their guilds have no staff, or
+  their only staff are themselves and whoever filed the request), so no request is stranded.
+  Nobody moderates a request of their own or one they filed.
 - Staff see a request only once it reached them (``reached_staff``): a draft, and a request
-  she withdrew before any of them took a step on it, is hers alone — 404 to every member of
+  they withdrew before any of them took a step on it, is theirs alone — 404 to every member of
   staff, superusers and registry managers too.
 """
 
@@ -59,7 +59,7 @@ def can_moderate(user: User, request: RemovalRequest) -> bool:
         return True
     if not user.is_superuser:
         return False
-    # Superusers step in only when nobody of her guilds' staff may decide it.
+    # Superusers step in only when nobody of their guilds' staff may decide it.
     return not (
         guilds
         and _eligible_staff(
@@ -70,8 +70,8 @@ def can_moderate(user: User, request: RemovalRequest) -> bool:
 
 def reached_staff_filter() -> Q:
     """Requests staff may see at all, as a filter on ``RemovalRequest``: submitted (a draft is
-    hers alone), and not withdrawn before any of them started reviewing it or asked her a
-    question — what she took back unread stays hers."""
+    theirs alone), and not withdrawn before any of them started reviewing it or asked them a
+    question — what they took back unread stays theirs."""
     staff_step = RemovalEvent.objects.filter(request_id=OuterRef("pk"), action__in=STAFF_STEPS)
     Status = RemovalRequest.Status
     return ~Q(status=Status.DRAFT) & (~Q(status=Status.WITHDRAWN) | Exists(staff_step))
@@ -89,13 +89,13 @@ def reached_staff(request: RemovalRequest) -> bool:
 def moderation_scope(user: User) -> Q:
     """The requests ``user`` moderates, as a filter on ``RemovalRequest`` (for queues). Written
     with ``creator_id IN (…)`` and ``NOT EXISTS (…)`` subqueries, not joins, so a creator who is
-    a member of two of her guilds matches once and no DISTINCT is needed."""
+    a member of two of their guilds matches once and no DISTINCT is needed."""
     if user is None or not user.is_authenticated or not user.is_active:
         return Q(pk__in=[])
     verified = GuildMembership.objects.filter(status=GuildMembership.Status.VERIFIED)
     scope = Q(creator_id__in=verified.filter(guild_id__in=staff_guild_ids(user)).values("user_id"))
     if user.is_superuser:
-        # Stranded: none of her verified guilds has staff other than her and the filer.
+        # Stranded: none of their verified guilds has staff other than them and the filer.
         her_guilds = verified.filter(user_id=OuterRef(OuterRef("creator_id"))).values("guild_id")
         scope |= ~Exists(
             _eligible_staff(
@@ -121,7 +121,7 @@ def has_mandate(user: User, creator_id: int) -> bool:
 
 
 def request_for_creator(user: User, pk: int) -> RemovalRequest:
-    """Her own request — or one a staff member filed for her under a mandate that stands."""
+    """Their own request — or one a staff member filed for them under a mandate that stands."""
     request = get_object_or_404(RemovalRequest.objects.select_related("creator", "filed_by"), pk=pk)
     if request.creator_id == user.pk:
         return request

@@ -21,9 +21,9 @@ class RemovalsConfig(AppConfig):
             "removal",
             services.staff_may_act_on_notice,
             topics=services.staff_notice_topics,  # the engine's lists, in SQL
-            is_party=services.is_party_to_notice,  # nobody answers for her own request
+            is_party=services.is_party_to_notice,  # nobody answers for their own request
         )
-        # Evidence files are files she stores: they count in her storage allowance.
+        # Evidence files are files they store: they count in their storage allowance.
         from works.services import register_storage_counter
 
         from .evidence import storage_used

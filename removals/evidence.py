@@ -39,8 +39,8 @@ class EvidenceType:
 
 
 def storage_used(user_id: int):
-    """The bytes of the evidence files of her requests (whoever attached them), as a one-row
-    queryset: part of her storage allowance, like her works' files (registered with
+    """The bytes of the evidence files of their requests (whoever attached them), as a one-row
+    queryset: part of their storage allowance, like their works' files (registered with
     ``works.services.register_storage_counter`` in ``apps.py``)."""
     from django.db.models import Sum
 

@@ -1,4 +1,4 @@
-"""The evidence pack of a removal request: one ZIP with everything she may need to show what was
+"""The evidence pack of a removal request: one ZIP with everything they may need to show what was
 asked, of whom, when, and what came of it —
 
 - ``summary.html``: the request, its works, what was asked, the two statements, and each
@@ -9,9 +9,9 @@ asked, of whom, when, and what came of it —
   developer received) and every answer (with the names of its files);
 - ``answers/<developer>/``: the files staff attached to answers that arrived by other means
   (a scanned letter, an emailed reply);
-- ``ledger.csv``: her consent-ledger entries touching these works, with their hashes and the
+- ``ledger.csv``: their consent-ledger entries touching these works, with their hashes and the
   exact hashed text, so each can be checked with nothing but a SHA-256 tool;
-- ``evidence/``: the files she attached.
+- ``evidence/``: the files they attached.
 
 The ZIP is written to a temporary file (never held in memory whole) and streamed from it; files
 are copied in chunks and rows are read in batches.
@@ -43,8 +43,8 @@ from .selectors import STATUS_WORDS, request_timeline
 
 CHUNK = 64 * 1024
 # Ledger scopes that name works: an entry of these kinds is in the pack only if it names one of
-# the request's works (or all her works). Every other kind (her defaults, her credit line)
-# applies to all her works, so it is in.
+# the request's works (or all their works). Every other kind (their defaults, their credit line)
+# applies to all their works, so it is in.
 WORK_SCOPES = {"work", "works", "grant"}
 
 README = """\
@@ -69,7 +69,7 @@ The first entry of a chain has 64 zeros as prev_hash.
 
 LEDGER_NOTE = (
     "entries about these works (alone or among others), licences covering them, and the "
-    "changes to her defaults and credit, which apply to every work. Entries about only her "
+    "changes to their defaults and credit, which apply to every work. Entries about only their "
     "other works are left out, so seq numbers have gaps; each entry still checks on its own."
 )
 

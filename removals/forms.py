@@ -1,6 +1,6 @@
 """Forms of the creator's side of removal requests: the draft (works are chosen with buttons, not
 here), the review-and-submit step with its two statements, withdrawing, retracting, and staff
-starting a draft for a member under her mandate."""
+starting a draft for a member under their mandate."""
 
 from django import forms
 from django.conf import settings
@@ -31,10 +31,10 @@ ASK_HELP = {
 # The two statements every notice carries (the letter says the same in the third person).
 GOOD_FAITH_STATEMENT = (
     "The creator states in good faith that the use of these works described in this request "
-    "is not authorised by her, by anyone acting for her, or by the law."
+    "is not authorised by them, by anyone acting for them, or by the law."
 )
 ACCURACY_STATEMENT = (
-    "The creator states that the information in this request is accurate, and that she owns "
+    "The creator states that the information in this request is accurate, and that they own "
     "the rights in these works."
 )
 EVIDENCE_KINDS = "a screenshot or picture (PNG, JPEG, WebP or GIF), a PDF or a plain-text file"
@@ -70,7 +70,7 @@ def evidence_limits() -> dict[str, int]:
 
 class DraftForm(forms.Form):
     """Everything on the edit page but the works (chosen with buttons) — saved by every button,
-    so nothing she typed is lost whichever one she presses."""
+    so nothing they typed is lost whichever one they press."""
 
     title = forms.CharField(
         label="Name of the request (optional)",

@@ -16,7 +16,7 @@ class ApproveForm(forms.Form):
         help_text="Kept with the decision and shown on the creator's timeline.",
     )
     grants_seen = forms.BooleanField(
-        label="I have seen the licence(s) she gave to the developers named above",
+        label="I have seen the licence(s) the creator gave to the developers named above",
         required=False,
     )
 
@@ -48,7 +48,10 @@ class InfoForm(forms.Form):
         label="What do you need to know?",
         max_length=TEXT_MAX,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="She is emailed, answers in the portal, and the request comes back to the queue.",
+        help_text=(
+            "The creator is emailed, answers in the portal, and the request comes back to the "
+            "queue."
+        ),
         error_messages={"required": "Ask your question: the creator will read it."},
     )
 

@@ -34,7 +34,7 @@ def can_edit_wording(user: User, guild: Guild | None) -> bool:
 
 
 def editable_guilds(user: User) -> list[Guild]:
-    """The guilds whose wording ``user`` edits (those she is staff of), by name."""
+    """The guilds whose wording ``user`` edits (those they are staff of), by name."""
     return list(Guild.objects.filter(pk__in=staff_guild_ids(user)).order_by("name"))
 
 

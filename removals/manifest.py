@@ -90,7 +90,7 @@ def manifest_build(work_ids) -> Manifest:
 
 def grants_by_developer(*, owner_id: int, work_ids, developer_ids) -> dict[int, list[dict]]:
     """The licence grants each developer holds from the creator, active today, on any of the
-    works (or all her works): what a reviewer is warned of, and what each notice mentions."""
+    works (or all their works): what a reviewer is warned of, and what each notice mentions."""
     work_ids = set(work_ids)
     found: dict[int, list[dict]] = {pk: [] for pk in developer_ids}
     grants = (

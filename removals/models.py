@@ -1,4 +1,4 @@
-"""Removal requests: a creator asks AI developers to stop using her works, her guild checks the
+"""Removal requests: a creator asks AI developers to stop using their works, their guild checks the
 claim, and the notice engine carries one notice per developer to an answer.
 
 The lifecycle (``RemovalRequest.Status``)::
@@ -6,7 +6,7 @@ The lifecycle (``RemovalRequest.Status``)::
     draft → submitted → in_review → approved → closed
                 ↑  ↓         ↓    ↘ rejected      ↘ retracted
               needs_info ←───┘
-    draft / submitted / needs_info → withdrawn (by her, before a decision)
+    draft / submitted / needs_info → withdrawn (by them, before a decision)
 
 Every transition is a ``RemovalEvent`` row (who, when, why): the creator's timeline.
 """
@@ -49,14 +49,14 @@ class RemovalRequest(models.Model):
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="The creator, or guild staff filing under her mandate.",
+        help_text="The creator, or guild staff filing under their mandate.",
     )
     mandate = models.ForeignKey(
         "accounts.Mandate", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     title = models.CharField(
-        max_length=200, blank=True, help_text="Her own name for the request (optional)."
+        max_length=200, blank=True, help_text="Their own name for the request (optional)."
     )
     works = models.ManyToManyField("works.Work", related_name="removal_requests", blank=True)
     all_developers = models.BooleanField(
@@ -67,14 +67,14 @@ class RemovalRequest(models.Model):
     )
     asks = models.JSONField(default=list, blank=True, help_text="Codes of ``Ask``.")
     where_used = models.TextField(
-        blank=True, help_text="Where she believes the works were used (free text, URLs)."
+        blank=True, help_text="Where they believe the works were used (free text, URLs)."
     )
     good_faith = models.BooleanField(default=False)
     accurate = models.BooleanField(default=False)
     notify_steps = models.JSONField(
         default=list,
         blank=True,
-        help_text="Steps she is emailed at (``RemovalEvent.Action`` values).",
+        help_text="Steps they are emailed at (``RemovalEvent.Action`` values).",
     )
     answer_due_days = models.PositiveSmallIntegerField(default=30)
 
@@ -124,7 +124,7 @@ def evidence_path(instance, filename):
 
 
 class RemovalEvidence(models.Model):
-    """A file she attaches to show where her works were used (a screenshot, a model card)."""
+    """A file they attach to show where their works were used (a screenshot, a model card)."""
 
     request = models.ForeignKey(RemovalRequest, on_delete=models.CASCADE, related_name="evidence")
     file = models.FileField(upload_to=evidence_path, max_length=300)

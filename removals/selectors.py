@@ -1,4 +1,4 @@
-"""Reads for the creator's side of removal requests: her list, and the timeline of one request
+"""Reads for the creator's side of removal requests: their list, and the timeline of one request
 — one lane per developer (filed, reviewed, sent, delivered, answered, overdue) beside the
 request's own events. Each is a constant number of queries, whatever the number of requests,
 developers or events."""
@@ -33,7 +33,7 @@ from .services import deny_uses
 Status = RemovalRequest.Status
 Action = RemovalEvent.Action
 
-# How each status looks (a badge class of portal.css) and reads to her, in a sentence.
+# How each status looks (a badge class of portal.css) and reads to them, in a sentence.
 STATUS_TONE = {
     Status.DRAFT: "secondary",
     Status.SUBMITTED: "warning",
@@ -87,7 +87,7 @@ def _works_count() -> Coalesce:
 
 
 def requests_for_creator(user: User) -> QuerySet[RemovalRequest]:
-    """Her requests, newest first, each with how many works it names and how many of its
+    """Their requests, newest first, each with how many works it names and how many of its
     notices were answered. The counts are subqueries evaluated only for the rows shown, and the
     developers are prefetched: three queries a page, whatever the number of requests."""
     return (
@@ -399,7 +399,7 @@ def _lane_state(lane: Lane, request: RemovalRequest) -> None:
 
 
 def request_timeline(request: RemovalRequest, now: datetime | None = None) -> Timeline:
-    """Her request's events and one lane per developer. Five queries, whatever the number of
+    """Their request's events and one lane per developer. Five queries, whatever the number of
     developers, notices, deliveries and answers. A lane is overdue when its deadline passed
     without a final answer (complied or disputed), even if the developer acknowledged it."""
     now = now or timezone.now()
@@ -488,7 +488,7 @@ def _planned_developers(request: RemovalRequest) -> list[AIDeveloper]:
     return list(developers.order_by("name", "pk"))
 
 
-# --- Her works, and what approving offers her ---------------------------------------------------
+# --- Their works, and what approving offers them ----------------------------------------------
 
 
 def request_works(request: RemovalRequest):
@@ -496,7 +496,7 @@ def request_works(request: RemovalRequest):
 
 
 def deny_preview(request: RemovalRequest) -> tuple[list[str], int, int]:
-    """``(uses, works, works_to_change)``: the AI uses her asks map to, how many works the
+    """``(uses, works, works_to_change)``: the AI uses the creator's asks map to, how many works the
     request names, and how many of them do not yet say ``deny`` for every one of those uses."""
     uses = deny_uses(request)
     total = request.works.count()
@@ -513,7 +513,7 @@ def deny_preview(request: RemovalRequest) -> tuple[list[str], int, int]:
 
 
 def latest_question(request: RemovalRequest) -> RemovalEvent | None:
-    """The staff's latest question, while the request waits for her answer."""
+    """The staff's latest question, while the request waits for their answer."""
     return (
         request.events.filter(action=Action.INFO_REQUESTED).order_by("-at", "-pk").first()
         if request.status == Status.NEEDS_INFO
@@ -531,7 +531,7 @@ def addressed_count(request: RemovalRequest) -> int:
 
 
 def counts_for_creator(user: User) -> dict[str, int]:
-    """Her requests by stage, for her dashboard: one query."""
+    """Their requests by stage, for their dashboard: one query."""
     Status = RemovalRequest.Status
     return RemovalRequest.objects.filter(creator=user).aggregate(
         drafts=Count("pk", filter=Q(status__in=RemovalRequest.EDITABLE)),
@@ -542,8 +542,8 @@ def counts_for_creator(user: User) -> dict[str, int]:
 
 
 def staff_counts(user: User) -> dict[str, int]:
-    """The removal queue waiting on ``user`` and the overdue answers of the requests she
-    moderates — past their deadline without a final answer, acknowledged or not, as on the
+    """The removal queue waiting on ``user`` and the overdue answers of the requests they
+    moderate — past their deadline without a final answer, acknowledged or not, as on the
     overdue page (``stats.overdue_notices``) — for the staff and admin dashboards: two
     queries."""
     from .access import moderated_requests

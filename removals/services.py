@@ -1,4 +1,4 @@
-"""Every change to a removal request: one transaction each, a ``RemovalEvent`` row for her
+"""Every change to a removal request: one transaction each, a ``RemovalEvent`` row for their
 timeline (who, when, why) and an ``AuditEvent`` for staff decisions; emails and notices leave
 through ``transaction.on_commit`` (the notice engine's outbox rows are written in the same
 transaction as the approval).
@@ -61,7 +61,7 @@ ASK_USES = {
     Ask.MODELS: ["train-genai", "train-ai"],
     Ask.INFERENCE: ["ai-input"],
 }
-# Steps she may choose to be emailed at; decisions that need her (asked for more information,
+# Steps they may choose to be emailed at; decisions that need them (asked for more information,
 # rejected) are always emailed.
 NOTIFY_CHOICES = [
     (Action.APPROVED, "When it is approved and the notices go out"),
@@ -115,7 +115,7 @@ def _detail_url(request: RemovalRequest) -> str:
 
 
 def _tell_creator(request: RemovalRequest, template: str, context: dict, *, step=None) -> None:
-    """Email her about a step — always for ``step=None``, else only if she chose that step."""
+    """Email them about a step — always for ``step=None``, else only if they chose that step."""
     if step is not None and step not in request.notify_steps:
         return
     mail.queue_templated(
@@ -136,7 +136,7 @@ def _clean_text(value: str, label: str) -> str:
 
 
 def _filing_mandate(actor: User, creator: User) -> Mandate | None:
-    """None when she files herself; the mandate when staff file for her; else refused."""
+    """None when they file themselves; the mandate when staff file for them; else refused."""
     if actor.pk == creator.pk:
         return None
     mandate = (
@@ -146,7 +146,7 @@ def _filing_mandate(actor: User, creator: User) -> Mandate | None:
         .first()
     )
     if mandate is None:
-        raise PermissionDenied("Guild staff file for a member only under her mandate.")
+        raise PermissionDenied("Guild staff file for a member only under their mandate.")
     return mandate
 
 
@@ -155,7 +155,7 @@ def _require_filer(actor: User, request: RemovalRequest) -> None:
         return
     if actor.pk == request.filed_by_id and has_mandate(actor, request.creator_id):
         return
-    raise PermissionDenied("Only the creator (or staff under her mandate) change this request.")
+    raise PermissionDenied("Only the creator (or staff under their mandate) change this request.")
 
 
 # --- Drafts -------------------------------------------------------------------------------------
@@ -201,7 +201,7 @@ def draft_update(
     notify_steps: Iterable[str] | None = None,
 ) -> RemovalRequest:
     """Change a draft (or a request sent back for more information). Only what is given
-    changes; works must be hers and not archived; developers active."""
+    changes; works must be theirs and not archived; developers active."""
     request = _locked(request)
     _require_filer(actor, request)
     if request.status not in RemovalRequest.EDITABLE:
@@ -249,7 +249,7 @@ def evidence_add(
     *, actor: User, request: RemovalRequest, upload: UploadedFile, note: str = ""
 ) -> RemovalEvidence:
     """Attach a file showing where a work was used. Checked by content (images, PDF, text),
-    size-limited, and counted in the creator's storage allowance like her works' files (the
+    size-limited, and counted in the creator's storage allowance like their works' files (the
     upload handler refuses it while it streams in; this is the check a script meets too);
     refused files leave nothing behind."""
     from works.services import quota_left
@@ -297,15 +297,15 @@ def evidence_remove(*, actor: User, evidence: RemovalEvidence) -> None:
     transaction.on_commit(lambda: evidence.file.storage.delete(path), robust=True)
 
 
-# --- Her steps ----------------------------------------------------------------------------------
+# --- Their steps ----------------------------------------------------------------------------------
 
 
 @transaction.atomic
 def request_submit(
     *, actor: User, request: RemovalRequest, good_faith: bool, accurate: bool, answer: str = ""
 ) -> RemovalRequest:
-    """Send the request to her guild's staff (again, with her answer, after they asked for more
-    information). She confirms the good-faith and accuracy statements each time."""
+    """Send the request to their guild's staff (again, with their answer, after they asked for more
+    information). They confirm the good-faith and accuracy statements each time."""
     request = _locked(request)
     _require_filer(actor, request)
     _check_transition(request, "submit")
@@ -439,7 +439,7 @@ def request_reject(*, actor: User, request: RemovalRequest, reason: str) -> Remo
 
 
 def addressed_developers(request: RemovalRequest) -> list[AIDeveloper]:
-    """Who the request goes to: every active developer (all), or those she chose that are
+    """Who the request goes to: every active developer (all), or those they chose that are
     still active."""
     developers = AIDeveloper.objects.filter(is_active=True).order_by("name", "pk")
     if not request.all_developers:
@@ -465,7 +465,7 @@ def approval_problems(request: RemovalRequest) -> list[str]:
 
 
 def reviewing_guild(request: RemovalRequest, reviewer: User) -> Guild | None:
-    """The guild whose staff reviewed her request: the reviewer's guild among hers (None when
+    """The guild whose staff reviewed their request: the reviewer's guild among theirs (None when
     a superuser reviewed it)."""
     common = creator_guild_ids(request.creator_id) & staff_guild_ids(reviewer)
     if not common:
@@ -474,8 +474,8 @@ def reviewing_guild(request: RemovalRequest, reviewer: User) -> Guild | None:
 
 
 def agent_guild(request: RemovalRequest, guild: Guild | None) -> Guild | None:
-    """``guild`` when it may write as her agent — she gave it a mandate that stands — else
-    None: then she asks in her own name and the letter says the guild verified her claims."""
+    """``guild`` when it may write as their agent — they gave it a mandate that stands — else
+    None: then they ask in their own name and the letter says the guild verified their claims."""
     if guild is None:
         return None
     mandated = Mandate.objects.active().filter(creator_id=request.creator_id, guild=guild)
@@ -494,10 +494,10 @@ def retraction_key(request: RemovalRequest, developer_id: int) -> str:
 def request_approve(
     *, actor: User, request: RemovalRequest, note: str = "", grants_acknowledged: bool = False
 ) -> list[Notice]:
-    """Approve: verify her self-declared claims, then — in this same transaction — one notice
+    """Approve: verify their self-declared claims, then — in this same transaction — one notice
     per addressed developer (deadline ``answer_due_days``), all published together on commit.
 
-    Refused while a work is blocked by a conflict or its claim was rejected, and, when she
+    Refused while a work is blocked by a conflict or its claim was rejected, and, when the creator
     gave one of the developers a licence grant on these works, until the reviewer has seen
     that (``grants_acknowledged``)."""
     request = _locked(request)
@@ -517,13 +517,13 @@ def request_approve(
     )
     if any(grants.values()) and not grants_acknowledged:
         raise ValidationError(
-            "She gave a licence to one of these developers: confirm you have seen it."
+            "The creator gave a licence to one of these developers: confirm you have seen it."
         )
     verified = claims_verify_many(
         actor=actor,
         works=works,
         reason=f"Checked in the review of removal request {request.pk}.",
-        access_checked=True,  # she is in ``actor``'s queue (stranded requests: superusers)
+        access_checked=True,  # they are in ``actor``'s queue (stranded requests: superusers)
     )
     now = timezone.now()
     if verified:
@@ -617,7 +617,7 @@ def notified_developer_ids(request: RemovalRequest) -> list[int]:
 
 @transaction.atomic
 def request_retract(*, actor: User, request: RemovalRequest, reason: str = "") -> list[Notice]:
-    """She takes the request back after approval: a retraction notice on the same topic to
+    """The creator takes the request back after approval: a retraction notice on the same topic to
     every developer notified before (and only them)."""
     request = _locked(request)
     _require_filer(actor, request)
@@ -687,7 +687,7 @@ def deny_uses(request: RemovalRequest) -> list[str]:
 
 @transaction.atomic
 def deny_overrides_record(*, actor: User, request: RemovalRequest) -> int:
-    """What the approval offers her: record ``deny`` overrides matching what she asked, for
+    """What the approval offers them: record ``deny`` overrides matching what they asked, for
     the request's works, through the consent services (so the ledger has them). Returns the
     number of ledger entries written."""
     request = _locked(request)
@@ -716,8 +716,8 @@ def _request_for_notice(notice: Notice) -> RemovalRequest | None:
 
 
 def notice_overdue(notice: Notice) -> None:
-    """The answer is overdue: on her timeline, and in her guild's queue of overdue notices
-    (``selectors.overdue_notices``), emailed to her if she chose so."""
+    """The answer is overdue: on their timeline, and in their guild's queue of overdue notices
+    (``selectors.overdue_notices``), emailed to them if they chose so."""
     request = _request_for_notice(notice)
     if request is None:
         return
@@ -733,8 +733,8 @@ def notice_overdue(notice: Notice) -> None:
 def acknowledged_overdue_run(now=None) -> int:
     """Beat job. The engine calls ``notice_overdue`` only for notices nobody answered; one that
     was acknowledged but never complied with nor disputed passes its deadline silently there.
-    For removals that is still overdue (``stats.overdue_filter``): put it on her timeline and
-    tell her, once per notice. Returns how many were found."""
+    For removals that is still overdue (``stats.overdue_filter``): put it on their timeline and
+    tell them, once per notice. Returns how many were found."""
     from .stats import overdue_filter
 
     now = now or timezone.now()
@@ -778,14 +778,14 @@ def staff_notice_topics(user: User):
 
 
 def is_party_to_notice(user: User, notice: Notice) -> bool:
-    """The notice carries her own request, or one ``user`` filed: she records no answer to it
+    """The notice carries their own request, or one ``user`` filed: they record no answer to it
     through a staff route, even as a registry manager or superuser."""
     request = _request_for_notice(notice)
     return request is not None and user.pk in (request.creator_id, request.filed_by_id)
 
 
 def notice_answered(answer: NoticeAnswer) -> None:
-    """A developer answered: on her timeline (with its statement); the request closes itself
+    """A developer answered: on their timeline (with its statement); the request closes itself
     once every notified developer has complied or disputed."""
     notice = answer.notice
     request = _request_for_notice(notice)

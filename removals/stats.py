@@ -42,7 +42,7 @@ from .models import RemovalRequest
 
 Status = RemovalRequest.Status
 
-# Requests still in progress: waiting for a decision, sent back to her, or approved and
+# Requests still in progress: waiting for a decision, sent back to them, or approved and
 # waiting for the developers' answers.
 OPEN_STATES = [Status.SUBMITTED, Status.IN_REVIEW, Status.NEEDS_INFO, Status.APPROVED]
 AGE_BUCKETS = [
@@ -57,7 +57,7 @@ MONTHS = 12
 
 
 def requests_in_scope(user: User, *, everything_for_superusers: bool = False) -> QuerySet:
-    """The requests ``user`` moderates, without duplicates (a creator in two of her guilds
+    """The requests ``user`` moderates, without duplicates (a creator in two of their guilds
     appears once) so that counts grouped over it are right; with
     ``everything_for_superusers``, a superuser gets every request (the dashboard)."""
     if everything_for_superusers and user.is_active and user.is_superuser:

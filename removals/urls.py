@@ -4,7 +4,7 @@ from . import views
 
 app_name = "removals"
 
-# The creator's side (and guild staff filing for a member under her mandate).
+# The creator's side (and guild staff filing for a member under their mandate).
 urlpatterns = [
     path("", views.request_list, name="list"),
     path("new/", views.request_create, name="create"),

@@ -18,8 +18,8 @@ def _owner_verified_guilds(owner_id: int):
 
 
 def can_verify_claim(user: User, work: Work) -> bool:
-    """Staff of a guild the creator is a verified member of; superusers when she has none.
-    Never the creator herself."""
+    """Staff of a guild the creator is a verified member of; superusers when they have none.
+    Never the creator themselves."""
     if not (user.is_authenticated and user.is_active) or user.pk == work.owner_id:
         return False
     guilds = _owner_verified_guilds(work.owner_id)

@@ -70,7 +70,7 @@ class Work(models.Model):
         max_length=16, choices=Claim.choices, default=Claim.SELF_DECLARED
     )
     claim_requested_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the creator asked for her claim to be verified."
+        null=True, blank=True, help_text="When the creator asked for their claim to be verified."
     )
     claim_decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -180,7 +180,7 @@ def evidence_path(instance, filename):
 
 class WorkFile(models.Model):
     """The uploaded file of a work. Originals are private: only the owner and the staff
-    verifying her claim download them, through an access-checked view."""
+    verifying their claim download them, through an access-checked view."""
 
     class Status(models.TextChoices):
         PROCESSING = "processing", "Processing"
@@ -231,13 +231,13 @@ class WorkFile(models.Model):
 
 
 class ClaimEvidence(models.Model):
-    """What a creator shows to have her claim verified: a file, a link, or a statement."""
+    """What a creator shows to have their claim verified: a file, a link, or a statement."""
 
     work = models.ForeignKey(Work, on_delete=models.CASCADE, related_name="evidence")
     file = models.FileField(upload_to=evidence_path, max_length=300, blank=True)
     file_name = models.CharField(max_length=255, blank=True)
     file_mime = models.CharField(max_length=100, blank=True)
-    file_size = models.BigIntegerField(default=0, help_text="Bytes, counted in her quota.")
+    file_size = models.BigIntegerField(default=0, help_text="Bytes, counted in their quota.")
     url = models.URLField(max_length=2000, blank=True)
     statement = models.TextField(blank=True, max_length=5000)
     added_by = models.ForeignKey(

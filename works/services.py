@@ -238,13 +238,14 @@ def work_set_status(*, actor: User, work: Work, archived: bool) -> Work:
 
 
 # Apps above ``works`` that store files for a creator (removal evidence) add what they hold to
-# her storage here, registered from their ``AppConfig.ready``: ``works`` imports none of them.
+# their storage here, registered from their ``AppConfig.ready``: ``works`` imports none of them.
 _storage_counters: list[Callable[[int], QuerySet]] = []
 
 
 def register_storage_counter(counter: Callable[[int], QuerySet]) -> None:
     """``counter(user_id)`` → a queryset of one row and one column, the bytes of the files that
-    app stores for her (``….filter(…).order_by().values(<her id>).annotate(t=Sum(…)).values("t")``);
+    app stores for them
+    (``….filter(…).order_by().values(<owner id>).annotate(t=Sum(…)).values("t")``);
     ``storage_used`` reads every counter in its one query."""
     if counter not in _storage_counters:
         _storage_counters.append(counter)
@@ -255,7 +256,7 @@ def _sum_of(queryset, field: str, owner: str):
 
 
 def storage_used(*, user: User) -> int:
-    """Bytes every file she stores takes — her works' files, claim evidence, and what other
+    """Bytes every file they store takes — their works' files, claim evidence, and what other
     apps register (removal evidence) — from the sizes recorded when they were stored, summed
     in one query."""
     mine = {"work__owner_id": user.pk}
@@ -514,7 +515,7 @@ def claim_request(
     statement: str = "",
     evidence_file: UploadedFile | None = None,
 ) -> Work:
-    """The creator asks her guild to verify that the work is hers, with evidence."""
+    """The creator asks their guild to verify that the work is theirs, with evidence."""
     _require_owner(actor, work)
     with StoredFiles() as stored, transaction.atomic():
         return _claim_request(
@@ -566,8 +567,8 @@ def _claim_request(*, actor, work, url, statement, evidence_file, stored) -> Wor
 
 @transaction.atomic
 def claim_decide(*, actor: User, work: Work, verify: bool, reason: str = "") -> Work:
-    """Staff of a guild the creator is a verified member of (or a superuser, when she has no
-    verified membership) verify or reject her claim — never their own works."""
+    """Staff of a guild the creator is a verified member of (or a superuser, when they have no
+    verified membership) verify or reject their claim — never their own works."""
     work = Work.objects.select_for_update().select_related("owner").get(pk=work.pk)
     if not can_verify_claim(actor, work):
         raise PermissionDenied("You cannot decide this claim.")
@@ -607,13 +608,13 @@ def claims_verify_many(
     *, actor: User, works, reason: str = "", access_checked: bool = False
 ) -> list[Work]:
     """Verify, in one go, the self-declared claims among ``works`` of one creator — the claim
-    check staff make while reviewing her removal request. The same rule as ``claim_decide``
-    (staff of her guild, or a superuser when she has none; never her own); one audit row and
+    check staff make while reviewing their removal request. The same rule as ``claim_decide``
+    (staff of their guild, or a superuser when they have none; never their own); one audit row and
     one email for all of them. Returns the works verified.
 
-    ``access_checked``: the caller has already decided that ``actor`` may vouch for her — the
-    moderator approving her removal request (``removals.access.can_moderate``), which includes
-    the superuser deciding a request stranded because her guilds' only staff are herself or
+    ``access_checked``: the caller has already decided that ``actor`` may vouch for them — the
+    moderator approving their removal request (``removals.access.can_moderate``), which includes
+    the superuser deciding a request stranded because their guilds' only staff are themselves or
     whoever filed it. Nobody ever verifies their own claims."""
     works = list(works)
     owners = {w.owner_id for w in works}

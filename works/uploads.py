@@ -27,7 +27,7 @@ TOO_MANY_UPLOADS = (
 
 
 def over_quota_message(quota_left: int) -> str:
-    """The one message for a file that does not fit in what is left of her storage."""
+    """The one message for a file that does not fit in what is left of their storage."""
     return (
         "This file would take you over your storage allowance: you have "
         f"{filesizeformat(max(quota_left, 0))} left."

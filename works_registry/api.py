@@ -107,7 +107,7 @@ class MatchedWorkOut(WorkOut):
 
 
 class SiteOut(Schema):
-    """A creator's own website (a host, or a path under it), verified: she proved control."""
+    """A creator's own website (a host, or a path under it), verified: they proved control."""
 
     public_id: str
     url: str = Field(description="the site's page on the portal")

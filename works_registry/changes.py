@@ -9,17 +9,17 @@ transaction, through the hooks of the layers below (registered in ``apps.py``):
 - ``works.listeners``: a work created, or its title, kind, identifiers, status or claim changed
   → one ``work`` row;
 - ``consent.ledger`` (every consent change appends an entry): the digest's candidate rules
-  (``consent.digests.entry_touches``) — a default → one ``owner`` row for all her works, an
+  (``consent.digests.entry_touches``) — a default → one ``owner`` row for all their works, an
   override or a bulk apply → a ``work`` row per work named; a licence grant created, revoked,
   started or ended → the same, for that grant's developer only; credit → nothing;
-- ``accounts``: her credit or display name → one ``owner`` row; her account deleted → a
+- ``accounts``: their credit or display name → one ``owner`` row; their account deleted → a
   ``work`` row per work, written before they go (the public ids are kept: removals);
 - ``sites_services`` (every change of a site's status): a ``site`` row when the site becomes
-  or stops being verified (``change_record_site``). A site's answer is her defaults and the
-  caller's licences for all her works: every ``owner`` row above comes with a ``site`` row for
-  each of her verified sites (at most ``SITES_MAX_PER_CREATOR``, read when it is written).
+  or stops being verified (``change_record_site``). A site's answer is their defaults and the
+  caller's licences for all their works: every ``owner`` row above comes with a ``site`` row for
+  each of their verified sites (at most ``SITES_MAX_PER_CREATOR``, read when it is written).
 
-An ``owner`` row is not expanded when written — a creator with 10,000 works changes her default
+An ``owner`` row is not expanded when written — a creator with 10,000 works changes their default
 with one row — but when a page is read, resumably: a cursor may point inside an expansion.
 
 **Order.** Rows are read by ``(txid, id)``. On PostgreSQL ``txid`` is the writing transaction's
@@ -163,7 +163,7 @@ def _verified_sites(owner_id: int) -> list[str]:
 
 def change_record_owner(owner_id: int, *, developer_id: int | None = None) -> None:
     """One ``owner`` row — every work of ``owner_id``, expanded when read — and a ``site`` row
-    for each of her verified sites."""
+    for each of their verified sites."""
     owner = Change(kind=Change.Kind.OWNER, owner_id=owner_id, developer_id=developer_id)
     sites = _rows(Change.Kind.SITE, owner_id, _verified_sites(owner_id), developer_id)
     _record([owner, *sites])
@@ -202,8 +202,8 @@ def on_ledger_append(*, owner, action: str, scope: dict) -> None:
 
 
 def on_account_changed(*, user, deleted: bool) -> None:
-    """``accounts``: her published names changed (every work's and site's credit name), or her
-    account is about to be deleted with her works and sites — a removal for each, by its
+    """``accounts``: their published names changed (every work's and site's credit name), or their
+    account is about to be deleted with their works and sites — a removal for each, by its
     public id."""
     if not deleted:
         change_record_owner(user.pk)
@@ -260,7 +260,7 @@ def _after(rows, position: Position):
 def _owner_works(
     owners: list[int], *, per_owner: int, resumed: tuple[int, int] | None
 ) -> dict[int, list[tuple[int, str]]]:
-    """``{owner: [(work pk, public id)]}``, each the first ``per_owner`` of her works by pk
+    """``{owner: [(work pk, public id)]}``, each the first ``per_owner`` of their works by pk
     (after ``resumed = (owner, pk)`` for that owner), in one query."""
     if not owners:
         return {}
@@ -323,7 +323,7 @@ def _listed(rows: list[Change], position: Position, limit: int) -> tuple[dict, P
             continue
         first = index == 0 and resumed is not None
         if owner not in works_of or (resumed and owner == resumed[0] and not first):
-            # Beyond this page's creators, or the resumed creator again (her works before the
+            # Beyond this page's creators, or the resumed creator again (their works before the
             # resumed one were read by an earlier page): the next page starts with this row.
             return listed, Position(*here, 0), True
         works = works_of[owner]
@@ -333,7 +333,7 @@ def _listed(rows: list[Change], position: Position, limit: int) -> tuple[dict, P
                 return listed, Position(*here, last), True
             listed.setdefault((Change.Kind.WORK, public_id))
             last = pk
-        if len(works) >= limit:  # she may have more than were read
+        if len(works) >= limit:  # they may have more than were read
             return listed, Position(*here, last), True
         if not first:  # the resumed creator's works before ``last`` were not read here
             expanded.add(owner)

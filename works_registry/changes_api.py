@@ -32,7 +32,7 @@ class ChangeOut(Schema):
     type: str = Field(description="work or site")
     public_id: str
     removed: bool = Field(
-        description="true: the work is gone (its creator deleted her account), or the site is "
+        description="true: the work is gone (its creator deleted their account), or the site is "
         "no longer verified (suspended, removed) or gone"
     )
     work: WorkOut | None = Field(

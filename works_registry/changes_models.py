@@ -23,8 +23,8 @@ class Change(models.Model):
     """A change that may alter the registry's answer about a work or a site: the work
     ``public_id`` (kind ``work``: created, changed, or deleted with its creator's account), the
     site ``public_id`` (kind ``site``: verified, suspended, removed, or its creator's defaults or
-    name changed), or every work of ``owner_id`` (kind ``owner``: her defaults, a licence for all
-    her works, her credit name), expanded when a page of the feed is read. ``developer`` set:
+    name changed), or every work of ``owner_id`` (kind ``owner``: their defaults, a licence for all
+    their works, their credit name), expanded when a page of the feed is read. ``developer`` set:
     only that developer's answer may have changed (one of its licences); empty: anyone's.
 
     Rows are read in the order ``(txid, id)``: on PostgreSQL only below the oldest transaction

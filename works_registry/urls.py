@@ -1,4 +1,4 @@
-"""Creators' sites (namespace ``sites``): hers under /sites/, public pages under /s/."""
+"""Creators' sites (namespace ``sites``): theirs under /sites/, public pages under /s/."""
 
 from django.urls import path
 

@@ -21,7 +21,7 @@ from ..vocabulary import USES, Choice
 from .periods import local_day_before
 
 BATCH = 1000  # works per batch
-OWNER_CHUNK = 500  # creators per "all her works" query
+OWNER_CHUNK = 500  # creators per "all their works" query
 UNKNOWN = "unknown"  # a previous choice the ledger cannot tell (never a Choice value)
 WORK_FIELDS = (
     "pk",
@@ -123,7 +123,7 @@ class LedgerWindow:
             .values_list("chain__owner_id", "seq", "hash", "created_at", "canonical")
         )
         for owner_id, seq, digest, at, canonical in rows.iterator(chunk_size=500):
-            if owner_id is not None:  # an account deleted since: her works are gone too
+            if owner_id is not None:  # an account deleted since: their works are gone too
                 self._add(owner_id, seq, digest, at, json.loads(canonical))
 
     def period_chains(self):

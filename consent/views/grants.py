@@ -1,5 +1,5 @@
 """Licence grants: the exceptions a creator makes for one AI developer (some uses, some or all
-of her works, under a licence, for a period)."""
+of their works, under a licence, for a period)."""
 
 from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
@@ -32,7 +32,7 @@ def grants(request):
 @login_required
 @reauthentication_required(allow_get=True)
 def grant_create(request):
-    # "Only this work", when she came from a work's page.
+    # "Only this work", when they came from a work's page.
     public_id = request.POST.get("work") if request.method == "POST" else request.GET.get("work")
     work = None
     if public_id:

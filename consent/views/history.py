@@ -42,7 +42,7 @@ def history(request):
     """The creator's consent ledger as a timeline, newest first."""
     page = Paginator(ledger.entries_for(request.user), 50).get_page(request.GET.get("page"))
     items = timeline.describe(page.object_list, request.user)
-    # The head — what her latest receipt should match — on every page.
+    # The head — what their latest receipt should match — on every page.
     chain = LedgerChain.objects.filter(chain_id=request.user.ref).first()
     return render(
         request,

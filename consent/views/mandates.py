@@ -1,5 +1,5 @@
-"""Mandates: a creator lets the staff of a guild she is a verified member of change her AI
-choices for her. She alone gives and revokes them; staff are named in every receipt."""
+"""Mandates: a creator lets the staff of a guild they are a verified member of change their AI
+choices for them. They alone give and revoke mandates; staff are named in every receipt."""
 
 from allauth.account.decorators import reauthentication_required
 from django.contrib import messages

@@ -1,5 +1,5 @@
-"""The creator's AI choices: her defaults and credit, one work's choices, bulk apply — and the
-same pages for guild staff acting for a member under the mandate she gave their guild."""
+"""The creator's AI choices: their defaults and credit, one work's choices, bulk apply — and the
+same pages for guild staff acting for a member under the mandate they gave their guild."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required

@@ -2,9 +2,9 @@
 and the organisation's own digest setting.
 
 A person acts for one organisation at most (``DeveloperMember`` is one-to-one with the user).
-She joins by following the link mailed to the invited address, signed in with an account that
+They join by following the link mailed to the invited address, signed in with an account that
 owns that address as a *verified* email address, so nobody joins an organisation with an
-address she does not hold. Every write runs in one transaction with its audit row.
+address they do not hold. Every write runs in one transaction with its audit row.
 """
 
 from datetime import timedelta
@@ -248,14 +248,14 @@ def invitation_revoke(*, actor: User, invitation: DeveloperInvitation) -> Develo
 
 def invitation_refusal(*, user: User, invitation: DeveloperInvitation) -> ValidationError | None:
     """Why ``user`` may not accept ``invitation`` (a ``ValidationError`` whose ``code`` says
-    which refusal), or None if she may. Reads only."""
+    which refusal), or None if they may. Reads only."""
     if invitation.accepted_at:
         still_member = DeveloperMember.objects.filter(
             user=user, developer_id=invitation.developer_id
         ).exists()
         if invitation.accepted_by_id == user.pk and still_member:
             return None  # accepting again is a no-op
-        # Used by someone else, or by her before she was removed: a link lets one in once.
+        # Used by someone else, or by them before they were removed: a link lets one in once.
         return InvitationLinkError(
             410,
             "This invitation has already been used. Ask the portal's registry managers if you "
@@ -289,7 +289,7 @@ def invitation_refusal(*, user: User, invitation: DeveloperInvitation) -> Valida
 @transaction.atomic
 def invitation_accept(*, user: User, token: str) -> DeveloperMember:
     """``user`` joins the organisation the token's invitation names. The invitation is marked
-    accepted in the same transaction; accepting again (the same person) returns her
+    accepted in the same transaction; accepting again (the same person) returns their
     membership and changes nothing."""
     if user is None or not user.is_authenticated or not user.is_active:
         raise PermissionDenied("Sign in to accept an invitation.")
@@ -309,7 +309,7 @@ def invitation_accept(*, user: User, token: str) -> DeveloperMember:
         try:
             with transaction.atomic():
                 member.save()
-        except IntegrityError:  # she joined an organisation in another request just now
+        except IntegrityError:  # they joined an organisation in another request just now
             raise ValidationError(
                 "You joined an organisation just now: a person acts for one only.",
                 code="member-elsewhere",
@@ -337,7 +337,7 @@ def invitation_accept(*, user: User, token: str) -> DeveloperMember:
 
 @transaction.atomic
 def member_remove(*, actor: User, member: DeveloperMember) -> None:
-    """Stop ``member`` acting for her organisation (she keeps her account)."""
+    """Stop ``member`` acting for their organisation (they keep their account)."""
     _require_manager(actor)
     member = (
         DeveloperMember.objects.select_for_update()

@@ -1,6 +1,6 @@
-"""The creator's pages of removal requests, one module per area: her list and request page
+"""The creator's pages of removal requests, one module per area: their list and request page
 (``requests``), the draft and its review-and-submit step (``drafts``), staff filing for a
-member under her mandate (``members``), and the evidence pack (``packs``). The staff's pages:
+member under their mandate (``members``), and the evidence pack (``packs``). The staff's pages:
 ``staff_review`` (queue, review, decisions) and ``staff_reports`` (overdue notices, legal
 wording, dashboard), routed by ``removals/urls_staff.py``."""
 

@@ -1,6 +1,6 @@
 """A draft (or a request sent back for more information): one page of sections saved by every
-button on it — so nothing she typed is lost, with or without JavaScript — then a review page
-showing what will be sent, where she confirms the two statements and submits."""
+button on it — so nothing they typed is lost, with or without JavaScript — then a review page
+showing what will be sent, where they confirm the two statements and submit."""
 
 from datetime import timedelta
 from http import HTTPStatus
@@ -45,8 +45,8 @@ def request_create(request):
 def with_evidence_uploads(view):
     """Login, then the streaming vetting handler for evidence files (a refused file is dropped
     as it arrives, never stored), then CSRF — Django's documented order for changing upload
-    handlers. Evidence is a file she stores: it counts in the creator's storage allowance and
-    each file takes one from her hourly upload allowance (a save without a file takes none)."""
+    handlers. Evidence is a file they store: it counts in the creator's storage allowance and
+    each file takes one from their hourly upload allowance (a save without a file takes none)."""
     protected = csrf_protect(view)
 
     @login_required
@@ -247,7 +247,7 @@ def _edit_context(request, removal, form, *, q: str) -> dict:
 
 def _preview_letter(removal: RemovalRequest, developers):
     """The letter the first addressed developer would receive if the request were approved
-    now, signed by her guild (the one whose staff approve it signs in the end)."""
+    now, signed by their guild (the one whose staff approve it signs in the end)."""
     if not developers:
         return None
     works = list(removal.works.values_list("pk", flat=True))

@@ -1,6 +1,6 @@
 """Guild staff start a removal request for a member who gave their guild a mandate; from then
-on they edit and submit it with her pages (``request_for_creator`` lets the staff member who
-filed it in while the mandate stands). She is emailed when they start it."""
+on they edit and submit it with their pages (``request_for_creator`` lets the staff member who
+filed it in while the mandate stands). The member is emailed when staff start it."""
 
 from http import HTTPStatus
 
@@ -32,7 +32,7 @@ def file_for_member(request):
         else:
             messages.success(
                 request,
-                f"A draft is started for {member.label}. She is emailed that you started it; "
+                f"A draft is started for {member.label}, who is emailed that you started it; "
                 "nothing is sent to any developer until it is submitted and approved.",
             )
             return redirect("removals:edit", pk=removal.pk)

@@ -1,4 +1,4 @@
-"""Her evidence files, one by one, and the evidence pack: a ZIP of everything about the request,
+"""Their evidence files, one by one, and the evidence pack: a ZIP of everything about the request,
 built in a temporary file and streamed from it."""
 
 from django.contrib.auth.decorators import login_required

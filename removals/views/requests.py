@@ -1,5 +1,5 @@
-"""Her list of removal requests and the page of one request: its timeline, and the steps she
-may take from it (withdraw, retract, record matching deny choices)."""
+"""The creator's list of removal requests and the page of one request: its timeline, and the
+steps they may take from it (withdraw, retract, record matching deny choices)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -40,7 +40,7 @@ def _use_words(uses: list[str]) -> list[str]:
 
 
 def request_context(removal: RemovalRequest, user, *, works_page=None) -> dict:
-    """What her request page shows."""
+    """What their request page shows."""
     timeline = selectors.request_timeline(removal)
     works = Paginator(selectors.request_works(removal), WORKS_PAGE_SIZE).get_page(works_page)
     approved = removal.status in (Status.APPROVED, Status.CLOSED)

@@ -2,7 +2,7 @@
 decisions, and the files reviewers open.
 
 Who sees what (``removals.access``): staff of any guild the creator is a verified member of, or
-superusers when she has none; never their own requests. Lists refuse people without a staff
+superusers when they have none; never their own requests. Lists refuse people without a staff
 role (403); a request outside someone's queue does not exist for them (404).
 """
 
@@ -238,7 +238,7 @@ def _notices(obj):
 
 def _letter_preview(request, obj, developers, grants, work_ids):
     """The letter one addressed developer would get if the request were approved now by this
-    reviewer (her guild writes as her agent only under her mandate)."""
+    reviewer (their guild writes as their agent only under their mandate)."""
     if not developers:
         return None
     chosen = request.GET.get("letter")
@@ -288,7 +288,7 @@ def _review_context(request, obj, *, forms=None, action_errors=None) -> dict:
     grant_rows = [(d, grants[d.pk]) for d in developers if grants.get(d.pk)]
     history = (
         RemovalRequest.objects.filter(creator_id=obj.creator_id)
-        .filter(reached_staff_filter())  # not her drafts, nor what she withdrew unread
+        .filter(reached_staff_filter())  # not their drafts, nor what they withdrew unread
         .exclude(pk=obj.pk)
         .select_related("decided_by__creator_profile")
         .annotate(works_count=_count_of(RemovalRequest.works.through))
@@ -418,7 +418,7 @@ def ask_info(request, pk):
         return _render_refused(request, obj, form_key="info", form=form, exc=exc)
     messages.success(
         request,
-        "Sent back to the creator with your question. It returns to the queue when she answers.",
+        "Sent back to the creator with your question. It returns to the queue when they answer.",
     )
     return redirect("removals-staff:review", pk=obj.pk)
 

@@ -194,18 +194,18 @@ def blocked_work_ids(works) -> set[int]:
 
 @dataclass(frozen=True)
 class ConflictNote:
-    """A conflict as one of its creators sees it: only what matched (values she registered
-    herself), the state and the outcome for her — nothing of the other work or creator."""
+    """A conflict as one of its creators sees it: only what matched (values they registered
+    themselves), the state and the outcome for them — nothing of the other work or creator."""
 
     pk: int
     status: str
     matched: str
-    values: list[tuple[str, str]] = field(default_factory=list)  # (label, her own value)
+    values: list[tuple[str, str]] = field(default_factory=list)  # (label, their own value)
     found_at: object = None
     outcome: str = ""
     reason: str = ""
     blocked: bool = False
-    by_guild: bool = False  # routed to her guild's staff (else to the portal's administrators)
+    by_guild: bool = False  # routed to their guild's staff (else to the portal's administrators)
 
     @property
     def is_open(self) -> bool:

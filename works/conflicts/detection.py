@@ -282,8 +282,8 @@ def work_url(public_id: str) -> str:
 
 
 def _announce(conflicts: list[Conflict], facts: dict[int, _Facts]) -> None:
-    """One email per creator, listing her works that are in a new (or reopened) conflict:
-    what matched, and who will look into it — never the other creator or her work."""
+    """One email per creator, listing their works that are in a new (or reopened) conflict:
+    what matched, and who will look into it — never the other creator or their work."""
     owner_ids = {facts[pk].owner_id for c in conflicts for pk in (c.work_a_id, c.work_b_id)}
     guilds = verified_guild_ids(owner_ids)
     users = dict(User.objects.filter(pk__in=owner_ids).values_list("pk", "email"))

@@ -185,9 +185,9 @@ def _existing_by_pair(owner, rows) -> dict[tuple[str, str], int]:
     """(scheme, value) → the owner's earliest work with it, for every pair in ``rows``.
 
     Two queries, each through its own index, so that the cost follows the batch and not the
-    size of her catalogue: the works holding these identifiers (the ``(scheme, value)``
-    index; a handful of creators at most share one), then which of them are hers (primary
-    keys). Joined in one query, SQLite may walk all her works instead."""
+    size of their catalogue: the works holding these identifiers (the ``(scheme, value)``
+    index; a handful of creators at most share one), then which of them are theirs (primary
+    keys). Joined in one query, SQLite may walk all their works instead."""
     values: dict[str, set[str]] = defaultdict(set)
     for row in rows:
         for scheme, value in row.pairs:
@@ -203,16 +203,16 @@ def _existing_by_pair(owner, rows) -> dict[tuple[str, str], int]:
         .values_list("scheme", "value", "work_id")
     )
     ids = sorted({pk for _, _, pk in holders})
-    hers: set[int] = set()
+    theirs: set[int] = set()
     for start in range(0, len(ids), 500):  # one query unless many creators share a value
-        hers.update(
+        theirs.update(
             Work.objects.filter(pk__in=ids[start : start + 500], owner_id=owner.pk)
             .order_by()
             .values_list("pk", flat=True)
         )
     found: dict[tuple[str, str], int] = {}
     for scheme, value, work_id in holders:
-        if work_id in hers and work_id < found.get((scheme, value), work_id + 1):
+        if work_id in theirs and work_id < found.get((scheme, value), work_id + 1):
             found[(scheme, value)] = work_id
     return found
 
@@ -221,7 +221,7 @@ def _existing_by_key(owner, rows) -> dict[tuple, int]:
     """(title, kind, year) → the owner's earliest such work, for the rows without identifiers.
 
     Through the ``(owner, title)`` index; unordered, as ``ORDER BY pk`` would lead SQLite to
-    walk all her works in primary-key order instead."""
+    walk all their works in primary-key order instead."""
     keys = {row.natural_key for row in rows if not row.pairs}
     if not keys:
         return {}

@@ -45,7 +45,7 @@ class LeaseLost(Exception):
 
 
 def job_for_owner(user: User, pk: int) -> ImportJob:
-    """The creator's own job, or 404: another creator's job does not exist for her."""
+    """The creator's own job, or 404: another creator's job does not exist for them."""
     job = ImportJob.objects.filter(pk=pk, owner_id=user.pk).first()
     if job is None:
         raise Http404("No such import among yours.")
@@ -76,7 +76,7 @@ _KIND_OF_TYPE = {CSV_FILE.format: ImportJob.Kind.CSV, ZIP_ARCHIVE.format: Import
 
 def job_create(*, owner: User, upload: UploadedFile, kind: str | None = None) -> ImportJob:
     """Keep the uploaded CSV or ZIP privately and queue the job once the transaction commits.
-    ``kind`` is what the creator said she uploads; the content must agree."""
+    ``kind`` is what the creator said they upload; the content must agree."""
     filetype: FileType | None = getattr(upload, "filetype", None)
     if filetype is None:  # not streamed through the vetting handler (a script, a test)
         upload.seek(0)

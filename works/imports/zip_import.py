@@ -18,12 +18,12 @@ Each import has a budget of unpacked bytes (``Budget``): at most ``WORKS_ZIP_MAX
 in all, and never more than the owner's remaining storage allowance plus the files the archive
 matches — every byte that comes out counts, the files already stored and only matched too, and
 files refused after unpacking. An entry whose declared size would pass it stops the import
-(``BudgetReached``, the job's error) before it is unpacked, unless it would not fit her storage
+(``BudgetReached``, the job's error) before it is unpacked, unless it would not fit their storage
 anyway: then it alone is refused, as before.
 
 Each entry is one transaction (its work, or its error, with the job's counters); a re-run
 skips the entries already counted, and a file the owner already has (same SHA-256), or whose
-metadata identifiers she already registered, matches that work instead of duplicating it.
+metadata identifiers they already registered, matches that work instead of duplicating it.
 """
 
 import hashlib
@@ -117,14 +117,14 @@ class BudgetReached(ImportFileError):
 
 
 class NotAMatch(Exception):
-    """An entry unpacked past the budget only because it might have been a file she stored."""
+    """An entry unpacked past the budget only because it might have been a file they stored."""
 
 
 @dataclass
 class Budget:
     """What one run of an import may still unpack. ``total`` is ``WORKS_ZIP_MAX_UNPACKED_BYTES``,
-    ``quota`` her storage allowance left when the run began. Every byte unpacked counts
-    (``unpacked``); those of files that matched one she had stored take no new space, so
+    ``quota`` their storage allowance left when the run began. Every byte unpacked counts
+    (``unpacked``); those of files that matched one they had stored take no new space, so
     ``unpacked`` stays within ``min(total, quota + matched)``."""
 
     total: int
@@ -257,8 +257,8 @@ def import_entry(job, token, archive, number, info, meta, budget: Budget, index:
 
 def _cap(job, number, info, budget: Budget, index: int) -> tuple[int, bool]:
     """How many bytes this entry may unpack, and whether it may be stored as a new file. An
-    entry over what is left of the budget stops the import, unless it does not fit her storage
-    either (refused alone, as ever) — or it may be a file she already stored (one of hers has
+    entry over what is left of the budget stops the import, unless it does not fit their storage
+    either (refused alone, as ever) — or it may be a file they already stored (one of theirs has
     exactly its size): then it is unpacked to see, and kept only if it matches."""
     declared = info.file_size
     if budget.unpacked + declared > budget.total:
@@ -393,7 +393,7 @@ def _row(number, info, filetype, meta) -> Row:
 
 
 def _store(job, token, row: Row, upload, *, may_store: bool = True) -> int:
-    """Match, attach or create; returns the bytes it added to her storage (0: a match). With
+    """Match, attach or create; returns the bytes it added to their storage (0: a match). With
     ``may_store`` false (unpacked only because it might be a match), anything but a match stops
     the import."""
     owner = job.owner

@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
                 ('co_creators', models.TextField(blank=True, help_text='Anyone who made this work with you, and their part (one per line).', max_length=1000, verbose_name='co-creators')),
                 ('status', models.CharField(choices=[('active', 'Active'), ('archived', 'Archived')], default='active', max_length=10)),
                 ('claim_state', models.CharField(choices=[('self_declared', 'Self-declared'), ('verified', 'Verified'), ('rejected', 'Rejected')], default='self_declared', max_length=16)),
-                ('claim_requested_at', models.DateTimeField(blank=True, help_text='When the creator asked for her claim to be verified.', null=True)),
+                ('claim_requested_at', models.DateTimeField(blank=True, help_text='When the creator asked for their claim to be verified.', null=True)),
                 ('claim_decided_at', models.DateTimeField(blank=True, null=True)),
                 ('claim_reason', models.TextField(blank=True)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),

@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='claimevidence',
             name='file_size',
-            field=models.BigIntegerField(default=0, help_text='Bytes, counted in her quota.'),
+            field=models.BigIntegerField(default=0, help_text='Bytes, counted in their quota.'),
         ),
         migrations.RunPython(record_sizes, migrations.RunPython.noop),
     ]

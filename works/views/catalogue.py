@@ -229,7 +229,7 @@ def claim_request(request, public_id):
     )
 
 
-# --- Private files: the owner, and the staff verifying her claim -------------------------------
+# --- Private files: the owner, and the staff verifying their claim -------------------------------
 
 
 @login_required

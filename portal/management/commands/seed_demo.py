@@ -372,7 +372,7 @@ class Command(BaseCommand):
         """Removal requests at every stage. Ada: a draft, one awaiting the guild's review, and
         one approved five weeks ago (made so by ``age_removal_request``) whose notices were
         delivered: Sample Models acknowledged it, Demo Generative let its deadline pass. Ben
-        (no verified guild, so superusers review him): one approved today, to Example AI Labs,
+        (no verified guild, so superusers review them): one approved today, to Example AI Labs,
         for dev@demo.example to answer."""
         from notices.models import NoticeAnswer
         from notices.services import answer_record
