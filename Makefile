@@ -39,8 +39,9 @@ migrate: install
 	@mkdir -p var
 	$(PY) manage.py migrate --no-input
 
+# The demo's emails link to the address `make run` serves (scripts/site_url.sh).
 seed: migrate
-	$(PY) manage.py seed_demo --if-empty
+	SITE_URL="$$(bash scripts/site_url.sh $(HOST) $(PORT))" $(PY) manage.py seed_demo --if-empty
 
 # Web server, Celery worker and Celery beat on the embedded default (SQLite, filesystem broker,
 # emails in var/mail). Ctrl-C stops all three.

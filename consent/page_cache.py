@@ -3,10 +3,11 @@ a stale page.
 
 Each entry's key is a *version*: a hash of everything the page shows, read in one small SQL
 query — the work's own fields, the count and latest id of its identifiers, the creator's
-profile and credit, an exact encoding of her defaults and the work's overrides, and the head of
-her consent-ledger chain. A change therefore makes a new key; the old entry is never looked at
-again and ages out. The cache is per process (local
-memory), so nothing has to be invalidated across machines.
+profile and credit, an exact encoding of the creator's defaults and the work's overrides, the
+head of the creator's consent-ledger chain, and the portal's address (``SITE_URL``, which every
+link and signal header on the page names). A change therefore makes a new key; the old entry is
+never looked at again and ages out. The cache is per process (local memory), so nothing has to
+be invalidated across machines.
 
 Only requests without a session or a pending message are served from or stored in the cache
 (a signed-in page differs: navigation, CSRF token), and only 200 responses that set no cookie.
@@ -27,7 +28,7 @@ CACHE_ALIAS = "public_pages"
 # The creator's defaults and the work's overrides (at most five rows each, unique per use)
 # encoded exactly as two numbers: each row's choice (1, 2, 3) at its use's own base-4 digit.
 # Two subqueries, each answered from an index (defaults: the owner's rows without a work;
-# overrides: the work's rows) — an OR of the two would read all of her overrides.
+# overrides: the work's rows) — an OR of the two would read all of the creator's overrides.
 _ENCODED = (
     "COALESCE(SUM(CASE f.choice WHEN 'allow' THEN 1 WHEN 'licence' THEN 2 ELSE 3 END * "
     "CASE f.use " + " ".join(f"WHEN '{use}' THEN {4**i}" for i, use in enumerate(USES)) + " END)"
@@ -61,7 +62,9 @@ def page_version(public_id: str) -> str | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    return hashlib.sha256(repr(row).encode()).hexdigest()[:32]
+    # The address the page's links and signal headers name is part of it too: a page cached
+    # before the portal moved to another address (SITE_URL) is never served after.
+    return hashlib.sha256(repr((row, settings.SITE_URL)).encode()).hexdigest()[:32]
 
 
 def cacheable_request(request) -> bool:

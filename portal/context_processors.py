@@ -1,3 +1,5 @@
+from django.conf import settings
+
 from accounts.selectors import user_roles
 from notices.access import developer_of
 
@@ -13,3 +15,8 @@ def roles(request):
     # developer_of caches on the user object, which lives as long as the request; the
     # developer dashboard's own access check reads the same cache.
     return {"roles": request._portal_roles, "developer_org": developer_of(user)}
+
+
+def support(request):
+    """The address the portal's pages name when they say where to write for help."""
+    return {"support_email": settings.SUPPORT_EMAIL}

@@ -56,15 +56,25 @@ DEBUG = env_bool("DEBUG", True)
 VAR_DIR = Path(env("VAR_DIR", str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
+# The address every link names: emails, signal headers, tdmrep.json, exports. `make run` sets
+# it from the host and port it serves (scripts/site_url.sh) unless it is set already.
+SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+SITE_NAME = "Creator Consent Portal"
+# Where a person who is stuck (no verification email, a reset that does not arrive) can write.
+SUPPORT_EMAIL = env("SUPPORT_EMAIL", "support@portal.example")
+
 if DEBUG:
     SECRET_KEY = env("SECRET_KEY", "insecure-embedded-default-key-do-not-use-in-production")
-    ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
+    # The loopback names, and the host SITE_URL names (so SITE_URL alone makes it reachable).
+    ALLOWED_HOSTS = env_list(
+        "ALLOWED_HOSTS",
+        ",".join(
+            ["127.0.0.1", "localhost", "[::1]", "testserver", urlsplit(SITE_URL).hostname or ""]
+        ),
+    )
 else:
     SECRET_KEY = require("SECRET_KEY")
     ALLOWED_HOSTS = env_list("ALLOWED_HOSTS") or [require("ALLOWED_HOSTS")]
-
-SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
-SITE_NAME = "Creator Consent Portal"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -129,6 +139,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
                 "portal.context_processors.roles",
+                "portal.context_processors.support",
             ],
         },
     }

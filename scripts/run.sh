@@ -11,6 +11,11 @@ bin=.venv/bin
 var=${VAR_DIR:-var}
 grace=${STOP_GRACE:-10}
 mkdir -p "$var/log"
+# The address every link names (emails, signal headers, tdmrep.json, exports): SITE_URL when it
+# is set, else this host and port (scripts/site_url.sh). Exported: gunicorn, the worker and beat
+# all write links.
+SITE_URL=$(bash scripts/site_url.sh "$host" "$port")
+export SITE_URL
 
 pids=()
 
@@ -69,7 +74,8 @@ pids+=($!)
 
 cat <<MSG
 
-  Creator Consent Portal is running at http://$host:$port/
+  Creator Consent Portal is running at $SITE_URL/
+  (serving on $host:$port; links in emails and signals name $SITE_URL)
 
   Demo logins (password for every one: demo-portal-2026)
     creator (Writers' Guild, verified)   ada@demo.example
@@ -77,6 +83,7 @@ cat <<MSG
     guild staff, Writers' Guild          staff.wggb@demo.example
     guild staff, Musicians' Union        staff.mu@demo.example
     superuser                            admin@demo.example
+    AI developer, Example AI Labs        dev@demo.example
 
   Emails are written to $var/mail/. Press Ctrl-C to stop.
 
