@@ -15,10 +15,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 
 from accounts.forms import add_service_errors
 from accounts.models import Guild
+from notices.access import developer_of
 from works.models import Work
 from works.selectors import works_for_owner
 from works.services import quota_left
@@ -32,11 +33,22 @@ from ..models import RemovalRequest
 
 SEARCH_PAGE_SIZE = 20
 CHOSEN_PAGE_SIZE = 25
+DRAFTS_SHOWN = 10  # on the new-request page: the newest drafts, to carry on one
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def request_create(request):
+    """GET: what a removal request is and a button that starts a draft (with the creator's
+    drafts, to carry on one instead); POST: start it. The people of an AI developer file no
+    removal requests (their dashboard is the developer's): 403."""
+    if developer_of(request.user) is not None:
+        raise PermissionDenied
+    if request.method == "GET":
+        drafts = selectors.requests_for_creator(request.user).filter(
+            status=RemovalRequest.Status.DRAFT
+        )
+        return render(request, "removals/new.html", {"drafts": drafts[:DRAFTS_SHOWN]})
     removal = services.draft_create(actor=request.user, creator=request.user)
     messages.success(request, "A new draft is started. Nothing is sent until you submit it.")
     return redirect("removals:edit", pk=removal.pk)
