@@ -266,7 +266,7 @@ def superuser(db):
 
 @pytest.fixture
 def charlie(db):
-    """A signed-in person with no guild, no role and nothing of her own."""
+    """A signed-in person with no guild, no role and nothing of their own."""
     return factories.UserFactory(email="charlie@example.org")
 
 
@@ -302,7 +302,7 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture
 def sign_in(client):
-    """Sign ``user`` in and, unless told otherwise, re-enter her password as allauth asks
+    """Sign ``user`` in and, unless told otherwise, re-enter their password as allauth asks
     before a sensitive action, so the session holds a recent re-authentication (allauth counts
     only an explicit re-authentication as recent, not the sign-in itself)."""
     from django.urls import reverse

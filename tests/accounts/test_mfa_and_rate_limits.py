@@ -47,7 +47,7 @@ def test_creator_turns_on_two_factor_and_then_needs_a_code_to_sign_in(client, cr
         reverse("account_login"), {"login": creator.email, "password": factories.PASSWORD}
     )
     assert response["Location"] == reverse("mfa_authenticate")
-    # The password alone does not sign her in.
+    # The password alone does not sign them in.
     assert client.get(reverse("portal:dashboard")).status_code == HTTPStatus.FOUND
 
     wrong = client.post(reverse("mfa_authenticate"), {"code": "000000"})

@@ -7,7 +7,7 @@ from accounts.models import AuditEvent, CreatorProfile, GuildMembership, GuildSt
 from tests import factories
 
 
-def test_creator_edits_her_profile(client, creator):
+def test_creator_edits_their_profile(client, creator):
     client.force_login(creator)
     response = client.post(
         reverse("accounts:profile"),

@@ -68,7 +68,7 @@ def test_sample_hits_are_found_by_the_bulk_lookup_and_misses_are_not(built):
 
 
 def test_the_bench_developer_holds_licences_the_other_does_not(built):
-    # Creator 1 (o mod 8 = 1): training only under licence, and all her works granted to the
+    # Creator 1 (o mod 8 = 1): training only under licence, and all their works granted to the
     # bench developer for train-genai.
     item = [{"isbn": data.isbn(4)}]
     bench = AIDeveloper.objects.get(slug=data.DEVELOPER_SLUG)

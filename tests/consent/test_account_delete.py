@@ -1,5 +1,5 @@
-"""Deleting her account: her personal data goes — account, profile, works, files — while the
-consent ledger's hashed entries stay, without her name, and still verify."""
+"""Deleting their account: their personal data goes — account, profile, works, files — while the
+consent ledger's hashed entries stay, without their name, and still verify."""
 
 from http import HTTPStatus
 from io import StringIO
@@ -92,7 +92,7 @@ def test_a_wrong_email_address_deletes_nothing(client, sign_in, creator, history
     assert User.objects.filter(pk=creator.pk).exists() and Work.objects.exists()
 
 
-def test_deleting_removes_her_personal_data_and_the_ledger_still_verifies(
+def test_deleting_removes_their_personal_data_and_the_ledger_still_verifies(
     client, sign_in, creator, guild_staff, history, django_capture_on_commit_callbacks
 ):
     ref, pk = creator.ref, creator.pk
@@ -111,7 +111,7 @@ def test_deleting_removes_her_personal_data_and_the_ledger_still_verifies(
     for name in history["files"]:
         assert not default_storage.exists(name)
 
-    # The audit log keeps what was done, not who she was.
+    # The audit log keeps what was done, not who they were.
     assert AuditEvent.objects.filter(actor_label="a deleted account").exists()
     for event in AuditEvent.objects.all():
         text = (
@@ -120,7 +120,7 @@ def test_deleting_removes_her_personal_data_and_the_ledger_still_verifies(
         assert "alice@example.org" not in text and "Alice Author" not in text, event
         assert "Secret" not in text and "Alice's Secret Diary" not in text, event
 
-    # The ledger stays, without her names, and verifies.
+    # The ledger stays, without their names, and verifies.
     chain = LedgerChain.objects.get(chain_id=ref)
     assert chain.owner is None
     assert list(chain.entries.order_by("seq").values_list("hash", flat=True)) == chain_hashes
@@ -128,13 +128,13 @@ def test_deleting_removes_her_personal_data_and_the_ledger_still_verifies(
     out = StringIO()
     call_command("verify_ledger", stdout=out)
 
-    # She is signed out, and told.
+    # They are signed out, and told.
     page = client.get(reverse("portal:home")).content.decode()
     assert "Your account is deleted" in page
     assert client.get(reverse("portal:dashboard")).status_code == HTTPStatus.FOUND
 
 
-def test_her_name_goes_from_entries_she_wrote_as_staff_for_others(client, sign_in, wggb):
+def test_their_name_goes_from_entries_they_wrote_as_staff_for_others(client, sign_in, wggb):
     member = factories.CreatorProfileFactory(display_name="Mia Member").user
     factories.MembershipFactory(user=member, guild=wggb, verified=True)
     staff = factories.CreatorProfileFactory(

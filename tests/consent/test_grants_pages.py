@@ -1,4 +1,4 @@
-"""Licence grants from the creator's pages: an exception for one developer, some uses, all her
+"""Licence grants from the creator's pages: an exception for one developer, some uses, all their
 works or a resolved selection, a licence reference and a period — behind re-authentication."""
 
 from datetime import date, timedelta
@@ -78,7 +78,7 @@ def test_another_creator_cannot_revoke_a_grant(client, sign_in, creator, other_c
     assert grant.revoked_at is None
 
 
-def test_the_list_shows_only_her_own_grants(client, creator, other_creator, labs):
+def test_the_list_shows_only_their_own_grants(client, creator, other_creator, labs):
     _grant(creator, labs, licence_ref="MINE-1")
     _grant(other_creator, labs, licence_ref="THEIRS-1")
     client.force_login(creator)

@@ -139,7 +139,7 @@ def test_each_entry_shows_its_number_date_and_full_hash(client, creator):
     assert "sha256sum" in page
 
 
-def test_she_sees_only_her_own_history(client, creator, other_creator):
+def test_a_creator_sees_only_their_own_history(client, creator, other_creator):
     services.defaults_set(actor=other_creator, owner=other_creator, choices={"style": "allow"})
     page = _page(client, creator)
     assert "No changes yet" in page
@@ -185,7 +185,7 @@ def test_the_history_is_paginated(client, creator):
 
 
 def test_every_page_of_the_history_shows_the_chains_length_and_head(client, creator):
-    """The head — how many entries and the latest fingerprint — is what she compares with her
+    """The head — how many entries and the latest fingerprint — is what they compare with their
     latest receipt; it stays in view on every page, not only beside the newest entry."""
     for i in range(55):
         services.defaults_set(

@@ -1,5 +1,5 @@
-"""Mandates: the creator lets her guild's staff change her choices; they can then, and only
-then — each change recorded with their name and emailed to her as a receipt."""
+"""Mandates: the creator lets their guild's staff change their choices; they can then, and only
+then — each change recorded with their name and emailed to them as a receipt."""
 
 from http import HTTPStatus
 
@@ -65,14 +65,14 @@ def test_giving_a_mandate_asks_for_the_password_again(client, sign_in, creator, 
     assert not Mandate.objects.exists()
 
 
-def test_no_mandate_to_a_guild_she_is_not_a_verified_member_of(client, sign_in, creator, mu):
+def test_no_mandate_to_a_guild_they_are_not_a_verified_member_of(client, sign_in, creator, mu):
     sign_in(creator)
     response = client.post(reverse("consent:mandate-grant", args=[mu.slug]))
     assert response.status_code == HTTPStatus.NOT_FOUND
     assert not Mandate.objects.exists()
 
 
-def test_another_creator_cannot_revoke_her_mandate(client, sign_in, other_creator, mandate):
+def test_another_creator_cannot_revoke_their_mandate(client, sign_in, other_creator, mandate):
     sign_in(other_creator)
     response = client.post(reverse("consent:mandate-revoke", args=[mandate.pk]))
     assert response.status_code == HTTPStatus.NOT_FOUND
@@ -98,7 +98,7 @@ def test_staff_of_another_guild_get_404(client, other_guild_staff, creator, book
 
 
 @pytest.mark.parametrize("persona", ["other_creator", "charlie", "superuser"])
-def test_nobody_else_acts_for_her(client, request, persona, creator, book, mandate):
+def test_nobody_else_acts_for_them(client, request, persona, creator, book, mandate):
     client.force_login(request.getfixturevalue(persona))
     for url in _member_urls(creator, book):
         assert client.get(url).status_code == HTTPStatus.NOT_FOUND
@@ -114,7 +114,7 @@ def test_staff_with_a_mandate_see_whose_choices_they_change(
         assert "Writers&#x27; Guild of Great Britain" in page
 
 
-def test_staff_change_her_defaults_and_she_gets_a_receipt_saying_so(
+def test_staff_change_their_defaults_and_the_member_gets_a_receipt_saying_so(
     client, guild_staff, creator, mandate, mailoutbox, django_capture_on_commit_callbacks
 ):
     client.force_login(guild_staff)
@@ -131,7 +131,7 @@ def test_staff_change_her_defaults_and_she_gets_a_receipt_saying_so(
     assert "made for you by" in receipt.body and entry.hash in receipt.body
 
 
-def test_staff_change_one_of_her_works(
+def test_staff_change_one_of_their_works(
     client, guild_staff, creator, book, mandate, mailoutbox, django_capture_on_commit_callbacks
 ):
     client.force_login(guild_staff)
@@ -145,7 +145,7 @@ def test_staff_change_one_of_her_works(
     assert "made for you by" in mailoutbox[0].body
 
 
-def test_staff_cannot_reach_another_members_work_through_her_mandate(
+def test_staff_cannot_reach_another_members_work_through_their_mandate(
     client, guild_staff, creator, other_creator, mandate
 ):
     theirs = factories.WorkFactory(owner=other_creator)
@@ -172,7 +172,7 @@ def test_the_members_list_shows_who_gave_a_mandate(client, guild_staff, creator,
     assert reverse("consent:member-preferences", args=[creator.ref]) in page
 
 
-def test_staff_of_another_guild_do_not_see_her_in_their_list(client, other_guild_staff, mandate):
+def test_staff_of_another_guild_do_not_see_them_in_their_list(client, other_guild_staff, mandate):
     client.force_login(other_guild_staff)
     assert "Alice Author" not in client.get(reverse("consent:members")).content.decode()
 

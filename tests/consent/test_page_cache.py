@@ -71,7 +71,7 @@ def test_signed_in_readers_are_never_served_the_cached_page(client, creator):
     fetch(client, work)  # cached for anonymous readers
     client.force_login(creator)
     page = fetch(client, work).content.decode()
-    assert "Sign out" in page  # her own navigation, not the anonymous page's
+    assert "Sign out" in page  # their own navigation, not the anonymous page's
 
 
 def test_a_head_request_gets_the_signal_headers(client, creator):

@@ -1,4 +1,4 @@
-"""The creator's AI-choice pages: her defaults and credit, one work's choices, and the panel on
+"""The creator's AI-choice pages: their defaults and credit, one work's choices, and the panel on
 the work's page — plain words beside every choice, the train-ai implication said out loud, and
 bad input that changes nothing."""
 
@@ -69,7 +69,7 @@ def test_nobody_else_sees_or_changes_a_works_choices(client, request, book, pers
     assert not Preference.objects.exists()
 
 
-def test_every_signed_in_person_has_defaults_of_her_own(client, charlie):
+def test_every_signed_in_person_has_defaults_of_their_own(client, charlie):
     client.force_login(charlie)
     page = client.get(reverse("consent:preferences")).content.decode()
     assert "How AI may use your works" in page

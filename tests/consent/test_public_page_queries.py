@@ -21,7 +21,7 @@ def _queries(client, path) -> int:
 
 def _crowd(owner, *, works: int, grants: int) -> list:
     """``works`` works for ``owner``, each overriding every use, and ``grants`` licence grants
-    (half for all her works, half for a few), to as many developers."""
+    (half for all their works, half for a few), to as many developers."""
     many = factories.WorkFactory.create_batch(works, owner=owner)
     Preference.objects.bulk_create(
         Preference(owner=owner, work=w, use=use, choice="licence") for w in many for use in USES
@@ -71,7 +71,7 @@ def test_public_page_queries_do_not_grow_with_works_overrides_and_grants(
 
 
 def test_the_public_page_reads_the_decisions_once(client, creator, django_assert_num_queries):
-    """Work (with owner and profile), identifiers, and her defaults with the work's overrides
+    """Work (with owner and profile), identifiers, and their defaults with the work's overrides
     (one query): the headers, the <meta> tags and the page's words all come from that one
     computation."""
     work = factories.WorkFactory(owner=creator)

@@ -128,7 +128,7 @@ def test_twenty_different_defaults_at_once_chain_each_before_to_the_previous_aft
     assert errors == []
     entries = _entries(creator)
     assert len(entries) == THREADS
-    saved = {}  # what her defaults were (no row: None), replayed entry by entry
+    saved = {}  # what their defaults were (no row: None), replayed entry by entry
     for entry, payload in entries:
         assert payload["before"] == {use: saved.get(use) for use in payload["after"]}, entry.seq
         saved.update(payload["after"])

@@ -169,7 +169,7 @@ def test_the_work_documents_have_their_media_types(client, creator):
     assert head.status_code == 200 and head["Content-Type"].startswith("application/ld+json")
 
 
-# --- Snippets for her own website ---------------------------------------------------------------
+# --- Snippets for their own website ---------------------------------------------------------------
 
 
 def test_snippets_need_sign_in(client, db):
@@ -178,7 +178,7 @@ def test_snippets_need_sign_in(client, db):
     assert reverse("account_login") in response["Location"]
 
 
-def test_snippets_are_her_own_defaults_copy_ready(client, creator, other_creator):
+def test_snippets_are_their_own_defaults_copy_ready(client, creator, other_creator):
     Preference.objects.create(owner=creator, work=None, use="train-genai", choice="allow")
     Preference.objects.create(owner=creator, work=None, use="train-ai", choice="allow")
     Preference.objects.create(owner=other_creator, work=None, use="search", choice="deny")
@@ -186,7 +186,7 @@ def test_snippets_are_her_own_defaults_copy_ready(client, creator, other_creator
     page = client.get(reverse("consent:snippets")).content.decode()
     assert "Content-Usage: train-ai=y, ai-use=n, search=y" in page
     assert "Content-Signal: search=yes, ai-input=no, ai-train=yes" in page
-    assert "X-Robots-Tag" not in page  # she allows training generative AI
+    assert "X-Robots-Tag" not in page  # they allow training generative AI
     assert "&lt;meta name=&quot;tdm-reservation&quot;" in page  # shown as text, not markup
     assert page.count("<pre") == 6  # one copy-ready block per snippet
     client.force_login(other_creator)
@@ -195,7 +195,7 @@ def test_snippets_are_her_own_defaults_copy_ready(client, creator, other_creator
     assert "Content-Signal: search=no, ai-input=no, ai-train=no" in page
 
 
-def test_snippets_match_her_defaults_for_every_combination(creator):
+def test_snippets_match_their_defaults_for_every_combination(creator):
     CreditPreference.objects.create(owner=creator, terms_url="https://alice.example/terms")
     for values in itertools.product(["allow", "deny", "licence"], repeat=len(USES)):
         combo = dict(zip(USES, values, strict=True))

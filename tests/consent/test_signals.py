@@ -287,7 +287,7 @@ def test_the_page_says_in_plain_words_how_ai_may_use_the_work(client, creator, w
     assert "only under a licence, with payment and credit" in page
 
 
-def test_the_licence_offers_a_paid_licence_through_her_contact_and_terms(client, creator, work):
+def test_the_licence_offers_a_paid_licence_through_their_contact_and_terms(client, creator, work):
     set_defaults(creator, {"train-genai": "licence", "train-ai": "licence", "search": "allow"})
     licence = read.rsl(client.get(urls(work)["licence"]).content)
     assert licence["tokens"] == {"ai-train": "licence", "ai-input": "deny", "search": "allow"}
@@ -304,7 +304,7 @@ def test_the_licence_offers_a_paid_licence_through_her_contact_and_terms(client,
     assert policy["assigner"]["vcard:hasEmail"] == "mailto:licensing@alice.example"
 
 
-def test_her_words_are_escaped_in_every_signal(client, creator, work):
+def test_their_words_are_escaped_in_every_signal(client, creator, work):
     CreditPreference.objects.filter(owner=creator).update(
         credit_line='© <script>alert("x")</script> & Co',
         licensing_contact="https://alice.example/licensing?a=1&b=<2>",

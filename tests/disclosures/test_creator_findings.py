@@ -98,7 +98,7 @@ def other_developer(db):
 
 @pytest.fixture
 def found(creator, other_creator, developer):
-    """Alice's works by ISBN, by title and author, a shared ISBN, her verified site; Bob's work by
+    """Alice's works by ISBN, by title and author, a shared ISBN, their verified site; Bob's work by
     ISBN and by an address; all found in one disclosure among an unrelated row."""
     works = {
         "isbn": _work(creator, "On Tides", ALICE_ISBN),

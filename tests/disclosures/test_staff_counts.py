@@ -72,11 +72,11 @@ def world(creator, other_creator, wggb, mu):
     """Alice (creator, WGGB) and Bob (other_creator, MU), Carol in both guilds, Dan in none.
 
     "Crawl" by Example AI: Alice's three works (one confirmed, one new, one dismissed as not
-    hers, found in two rows), Bob's, Carol's and Dan's. "Songs" by Other Models: Bob's only.
+    theirs, found in two rows), Bob's, Carol's and Dan's. "Songs" by Other Models: Bob's only.
     A still-running disclosure of Alice's does not count yet.
 
     Requests: Alice — one submitted after "Crawl" naming Example AI (counts), a draft naming it
-    (hers alone: does not count), one naming only Other Models (not this developer), one from
+    (theirs alone: does not count), one naming only Other Models (not this developer), one from
     before the disclosure. Bob — one to every developer after both disclosures."""
     example = factories.AIDeveloperFactory(name="Example AI Ltd", slug="example-ai")
     other = factories.AIDeveloperFactory(name="Other Models Inc", slug="other-models")

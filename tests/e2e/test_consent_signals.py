@@ -1,6 +1,6 @@
 """A creator, in a real browser, changes a default and overrides one work; the public page of
 that work then sends different machine-readable signals — headers AI crawlers read — at once.
-Every page she visits passes an accessibility audit."""
+Every page they visit passes an accessibility audit."""
 
 import re
 
@@ -35,7 +35,7 @@ def test_changing_choices_changes_the_public_signals_at_once(
 
     browser_sign_in(page, creator)
 
-    # Her default: generative training allowed (and training any AI, which it is a kind of).
+    # Their default: generative training allowed (and training any AI, which it is a kind of).
     page.goto(live_server.url + "/consent/")
     audit(page)
     page.get_by_role("group", name=re.compile("^Training generative AI", re.I)).get_by_role(
@@ -48,7 +48,7 @@ def test_changing_choices_changes_the_public_signals_at_once(
     page.get_by_text(re.compile("saved", re.I)).first.wait_for()
     audit(page)
 
-    # …except the poem, which she keeps out of generative training.
+    # …except the poem, which they keep out of generative training.
     page.goto(live_server.url + f"/consent/works/{poem.public_id}/")
     audit(page)
     page.get_by_role("group", name=re.compile("^Training generative AI", re.I)).get_by_role(

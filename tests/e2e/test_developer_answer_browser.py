@@ -1,6 +1,6 @@
-"""A developer answers a notice from the email she received, in a real browser on a phone-sized
-screen and with no account: the notice goes out over real SMTP, she follows the link read out
-of the message, disputes the notice with a reason, and sees her dispute recorded — and the page
+"""A developer answers a notice from the email they received, in a real browser on a phone-sized
+screen and with no account: the notice goes out over real SMTP, they follow the link read out
+of the message, disputes the notice with a reason, and sees their dispute recorded — and the page
 passes an accessibility audit."""
 
 import re
@@ -34,7 +34,7 @@ def smtp_mail(settings, smtp_server):
     EmailTransport()._drop_connection()
 
 
-def test_a_developer_disputes_a_notice_through_the_link_in_her_email(
+def test_a_developer_disputes_a_notice_through_the_link_in_their_email(
     live_server, page, audit, smtp_mail, settings
 ):
     settings.SITE_URL = live_server.url  # the link in the email points at this server

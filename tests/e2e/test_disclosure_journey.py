@@ -129,11 +129,11 @@ def test_a_disclosed_dataset_reaches_the_creator_who_confirms_dismisses_and_asks
         assert _excluded_rows(developer_page, live_server, disclosure) == {1, 2, 3}
 
         # 3. …and the creator gets one email, through the outbox and SMTP.
-        def her_emails():
+        def creator_emails():
             return [m for m in smtp_server.messages if m["To"] == creator.email]
 
         try:
-            received = wait_for(her_emails, timeout=WORKER_TIMEOUT, what="the creator's email")
+            received = wait_for(creator_emails, timeout=WORKER_TIMEOUT, what="the creator's email")
         except AssertionError as exc:
             raise AssertionError(f"{exc}\nworker log:\n{_log(journey_worker)}") from None
         email = received[0]

@@ -1,6 +1,6 @@
-"""A creator, in a real browser, imports her catalogue as a CSV with one bad row: a real Celery
-worker imports it while the page's progress bar fills without her reloading (htmx polling);
-then she downloads the error report, which names the bad row, its column and what is wrong."""
+"""A creator, in a real browser, imports their catalogue as a CSV with one bad row: a real Celery
+worker imports it while the page's progress bar fills without their reloading (htmx polling);
+then they download the error report, which names the bad row, its column and what is wrong."""
 
 import csv
 import io

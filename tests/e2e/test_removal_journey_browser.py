@@ -1,10 +1,10 @@
 """The whole path of a removal request, in a real browser with real parts.
 
-A creator files a request for two of her works against two AI developers; the staff of her
+A creator files a request for two of their works against two AI developers; the staff of their
 guild approve it; a real Celery worker process delivers the two notices to a real SMTP server
 (aiosmtpd); one developer opens the link read out of the email it received and disputes the
-notice; the creator sees the dispute on her timeline and downloads the evidence pack, whose
-ZIP holds the summary, both notices, their deliveries and the dispute. Her request page and
+notice; the creator sees the dispute on their timeline and downloads the evidence pack, whose
+ZIP holds the summary, both notices, their deliveries and the dispute. Their request page and
 the staff's review page pass the accessibility audit.
 """
 
@@ -23,7 +23,7 @@ from tests.services import wait_for
 
 pytestmark = pytest.mark.worker
 
-WORKER_TIMEOUT = 60  # seconds: the worker starts, then sends two notices (and her emails)
+WORKER_TIMEOUT = 60  # seconds: the worker starts, then sends two notices (and their emails)
 REASON = "We never trained on these books: our crawler honours the site's robots.txt."
 WHERE = "https://dataset.example/books3 lists both novels."
 
@@ -63,7 +63,7 @@ def _log(worker) -> str:
     return worker.log().decode(errors="replace")[-3000:]
 
 
-def test_a_request_goes_from_the_creator_through_her_guild_to_a_developers_dispute(
+def test_a_request_goes_from_the_creator_through_their_guild_to_a_developers_dispute(
     live_server,
     journey_worker,
     smtp_server,
@@ -81,7 +81,7 @@ def test_a_request_goes_from_the_creator_through_her_guild_to_a_developers_dispu
     factories.WorkFactory(owner=creator, title="Salt and Signal")
     factories.WorkFactory(owner=creator, title="A Book of Soups")  # not in the request
 
-    # 1. She files the request.
+    # 1. They file the request.
     browser_sign_in(page, creator)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Removal requests").click()
     page.wait_for_url(re.compile("/requests/$"))
@@ -126,7 +126,7 @@ def test_a_request_goes_from_the_creator_through_her_guild_to_a_developers_dispu
         "The Lighthouse Keeper",
     ]
 
-    # 2. Her guild's staff approve it, in a browser of their own.
+    # 2. Their guild's staff approve it, in a browser of their own.
     staff_page = _context_page(browser)
     try:
         browser_sign_in(staff_page, guild_staff)
@@ -197,8 +197,8 @@ def test_a_request_goes_from_the_creator_through_her_guild_to_a_developers_dispu
     answer = NoticeAnswer.objects.get(notice__topic=removal.topic)
     assert (answer.notice.developer_id, answer.kind) == (example.pk, "disputed")
 
-    # She is emailed at the steps she left ticked (all of them, by default).
-    def her_subjects():
+    # They are emailed at the steps they left ticked (all of them, by default).
+    def creator_subjects():
         return [m["Subject"] for m in smtp_server.messages if m["To"] == creator.email]
 
     wanted = [
@@ -207,14 +207,14 @@ def test_a_request_goes_from_the_creator_through_her_guild_to_a_developers_dispu
     ]
     try:
         wait_for(
-            lambda: all(any(s.endswith(w) for s in her_subjects()) for w in wanted),
+            lambda: all(any(s.endswith(w) for s in creator_subjects()) for w in wanted),
             timeout=WORKER_TIMEOUT,
-            what="her emails about the approval and the answer",
+            what="their emails about the approval and the answer",
         )
     except AssertionError as exc:
-        raise AssertionError(f"{exc}: {her_subjects()}\n{_log(journey_worker)}") from None
+        raise AssertionError(f"{exc}: {creator_subjects()}\n{_log(journey_worker)}") from None
 
-    # 5. She sees the dispute on her timeline, and both deliveries.
+    # 5. They see the dispute on their timeline, and both deliveries.
     page.reload()
     lanes = page.get_by_role("region", name="Each developer")
     for developer in (example, other):

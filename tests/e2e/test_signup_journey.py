@@ -1,6 +1,6 @@
 """A new creator, in a real browser on a phone-sized screen: signs up, follows the link in the
-verification email actually sent over SMTP, signs in, fills in her profile and claims her
-guild membership — and every page she sees passes an accessibility audit."""
+verification email actually sent over SMTP, signs in, fills in their profile and claims their
+guild membership — and every page they see passes an accessibility audit."""
 
 import re
 
@@ -43,8 +43,8 @@ def test_new_creator_signs_up_verifies_signs_in_and_claims_membership(
     page.goto(link)
     audit(page)
     page.get_by_role("button", name=re.compile("confirm", re.I)).click()
-    # Confirming signs her in (ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION) — sign out and back in,
-    # as she would on another day.
+    # Confirming signs them in (ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION) — sign out and back in,
+    # as they would on another day.
     page.wait_for_url(re.compile("/dashboard/"))
     audit(page)
     page.get_by_role("button", name=re.compile("sign out", re.I)).first.click()

@@ -1,6 +1,6 @@
-"""A creator, in a real browser, adds her site, publishes its token on it (a real HTTP server on
+"""A creator, in a real browser, adds their site, publishes its token on it (a real HTTP server on
 loopback), checks it and sees it verified; its public page then says whose it is, and the
-registry answers for its pages. axe-core audits every page she visits."""
+registry answers for its pages. axe-core audits every page they visit."""
 
 import re
 
@@ -9,7 +9,7 @@ from works_registry.lookup import lookup
 from works_registry.models import Site
 
 
-def test_a_creator_adds_her_site_and_sees_it_verified(
+def test_a_creator_adds_their_site_and_sees_it_verified(
     live_server, browser_sign_in, page, audit, creator, settings
 ):
     with serving(settings) as site_server:
@@ -32,7 +32,7 @@ def test_a_creator_adds_her_site_and_sees_it_verified(
         assert page.get_by_text("Waiting for proof").first.is_visible()
         audit(page)
 
-        # She copies the token into her home page's <head>, then checks.
+        # They copy the token into their home page's <head>, then check.
         token = page.get_by_label("Your site's token").input_value()
         assert page.get_by_text(f'<meta name="creator-consent" content="{token}">').is_visible()
         site_server.publish_meta(token)
@@ -79,7 +79,7 @@ def test_a_superuser_resolves_a_site_conflict_from_the_queue(
     page.wait_for_url(re.compile(rf"/sites/conflicts/{conflict.pk}/$"))
     audit(page)
     page.get_by_role("radio", name=re.compile("second site .* stands", re.I)).check()
-    page.get_by_label("Reason").fill("Her portfolio, linked from her guild profile.")
+    page.get_by_label("Reason").fill("Their portfolio, linked from their guild profile.")
     page.get_by_role("button", name="Resolve the conflict").click()
     page.wait_for_url(re.compile(r"/works/conflicts/$"))
     page.get_by_text(f"Site conflict {conflict.pk} is resolved").wait_for()

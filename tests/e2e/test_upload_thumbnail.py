@@ -1,6 +1,6 @@
 """A creator, in a real browser, registers a photograph by uploading it; the page shows the
 work as processing while a real Celery worker fingerprints it, then the thumbnail appears
-without her reloading the page (htmx polling)."""
+without their reloading the page (htmx polling)."""
 
 import re
 

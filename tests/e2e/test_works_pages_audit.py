@@ -1,4 +1,4 @@
-"""The works pages a creator and her guild's staff use, in a real browser on a phone-sized
+"""The works pages a creator and their guild's staff use, in a real browser on a phone-sized
 screen, each passing an axe-core audit: the list with filters, the public page, the claim
 queue and the review where staff verify."""
 

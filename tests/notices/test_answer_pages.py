@@ -1,4 +1,4 @@
-"""The developer dashboard's notices: her organisation's only, filtered by state, paginated in a
+"""The developer dashboard's notices: their organisation's only, filtered by state, paginated in a
 constant number of queries, and answered from the notice's page."""
 
 import json
@@ -82,7 +82,7 @@ def test_people_who_do_not_act_for_the_developer_get_404(client, request, notice
     assert not NoticeAnswer.objects.exists()
 
 
-def test_the_list_shows_her_organisations_notices_only(dana, notice, others_notice):
+def test_the_list_shows_their_organisations_notices_only(dana, notice, others_notice):
     page = dana.get(LIST).content.decode()
 
     assert "Removal of “Pier at dusk”" in page
@@ -186,7 +186,7 @@ def test_the_list_is_paginated_by_25(dana, developer):
 # --- One notice, answered from the dashboard ----------------------------------------------------
 
 
-def test_her_notice_shows_text_deliveries_and_answers(dana, notice):
+def test_their_notice_shows_text_deliveries_and_answers(dana, notice):
     Delivery.objects.filter(notice=notice).update(status="delivered", delivered_at=timezone.now())
     answer_record(notice=notice, kind="acknowledged", statement="Seen.", via="link")
 

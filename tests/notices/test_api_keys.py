@@ -203,7 +203,7 @@ def test_people_who_act_for_no_organisation_get_404(request, sign_in, persona):
     assert not APIKey.objects.exists()
 
 
-def test_a_developer_sees_only_her_own_organisations_keys(
+def test_a_developer_sees_only_their_own_organisations_keys(
     sign_in, developer_user, developer, other_developer_user, other_developer
 ):
     api_key_create(actor=developer_user, developer=developer, name="Example pipeline")

@@ -1,5 +1,5 @@
 """The README's demo developer: Dana at Example AI Labs signs in with the demo password, lands
-on her developer dashboard, and the README's API key answers the API."""
+on their developer dashboard, and the README's API key answers the API."""
 
 from http import HTTPStatus
 from io import StringIO
@@ -13,7 +13,7 @@ from notices.services import api_key_authenticate
 from portal.management.commands.seed_demo import DEMO_API_KEY, PASSWORD
 
 
-def test_the_demo_developer_signs_in_to_her_dashboard_and_the_readme_key_works(client, db):
+def test_the_demo_developer_signs_in_to_their_dashboard_and_the_readme_key_works(client, db):
     call_command("seed_demo", stdout=StringIO())
     call_command("seed_demo", stdout=StringIO())  # idempotent
     labs = AIDeveloper.objects.get(slug="example-ai-labs")

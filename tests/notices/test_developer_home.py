@@ -1,4 +1,4 @@
-"""The developer dashboard: a developer's person sees her organisation — its notices by state,
+"""The developer dashboard: a developer's person sees their organisation — its notices by state,
 the latest ones, its webhook, keys, digest and people — and never another's."""
 
 import re
@@ -52,7 +52,7 @@ def test_anyone_who_acts_for_no_developer_gets_404(request, client, persona):
     assert client.get(reverse(HOME)).status_code == HTTPStatus.NOT_FOUND
 
 
-def test_the_dashboard_shows_her_organisation(dana, developer):
+def test_the_dashboard_shows_their_organisation(dana, developer):
     page = _page(dana)
 
     assert "<h1>Example AI Ltd</h1>" in page
@@ -62,7 +62,7 @@ def test_the_dashboard_shows_her_organisation(dana, developer):
 # --- Notices ------------------------------------------------------------------------------------
 
 
-def test_notices_are_counted_by_state_and_only_her_organisations(
+def test_notices_are_counted_by_state_and_only_their_organisations(
     dana, developer, other_developer, make_notice
 ):
     make_notice()
@@ -185,7 +185,7 @@ def test_the_people_of_the_organisation_are_listed(dana, developer, other_develo
 # --- Landing and navigation ---------------------------------------------------------------------
 
 
-def test_the_dashboard_sends_a_member_to_her_organisation(dana):
+def test_the_dashboard_sends_a_member_to_their_organisation(dana):
     response = dana.get(reverse("portal:dashboard"))
 
     assert response.status_code == HTTPStatus.FOUND

@@ -104,7 +104,7 @@ def test_manager_invites_and_the_owner_of_the_address_joins_through_the_mailed_l
     assert "Welcome: you now act for Example AI Ltd" in home.content.decode()
 
 
-def test_a_newcomer_signs_up_verifies_her_address_and_comes_back_to_accept(
+def test_a_newcomer_signs_up_verifies_their_address_and_comes_back_to_accept(
     client, invitation, mailoutbox, settings, django_capture_on_commit_callbacks
 ):
     path = _link_path(mailoutbox[0])
@@ -222,7 +222,9 @@ def test_an_invitation_used_by_someone_else_is_gone(invitee, invitation):
     assert DeveloperMember.objects.get().user == invitee
 
 
-def test_a_removed_person_cannot_come_back_with_her_old_link(invitee, invitation, registry_manager):
+def test_a_removed_person_cannot_come_back_with_their_old_link(
+    invitee, invitation, registry_manager
+):
     url = _url(invitation)
     client = _signed_in(invitee)
     client.post(url)
@@ -439,7 +441,7 @@ def test_the_manager_revokes_an_invitation_and_removes_a_person(
     assert not DeveloperMember.objects.exists()
     event = AuditEvent.objects.get(action="member.remove")
     assert event.before == {"developer": "example-ai", "email": "dana@example-ai.example"}
-    # Dana keeps her account but no longer sees the organisation.
+    # Dana keeps their account but no longer sees the organisation.
     assert (
         _signed_in(developer_user).get(reverse("developer:home")).status_code
         == HTTPStatus.NOT_FOUND

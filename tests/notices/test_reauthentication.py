@@ -1,4 +1,4 @@
-"""A change that could divert notices asks the manager for her password again first."""
+"""A change that could divert notices asks the manager for their password again first."""
 
 from http import HTTPStatus
 from urllib.parse import urlencode

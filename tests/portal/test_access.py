@@ -126,7 +126,7 @@ def test_staff_queue_lists_only_their_guilds_claims(client, guild_staff, pending
     assert "MU-999" not in page and elsewhere.user.email not in page
 
 
-def test_creator_dashboard_shows_only_her_own_memberships(client, creator, other_creator):
+def test_creator_dashboard_shows_only_their_own_memberships(client, creator, other_creator):
     client.force_login(creator)
     page = client.get(reverse("portal:dashboard")).content.decode()
     assert "Writers&#x27; Guild" in page or "Writers' Guild" in page

@@ -1,5 +1,5 @@
 """The guild-staff dashboard counts every queue that waits on this person — membership claims,
-works' claims to verify, conflicts — and only those of her own guilds."""
+works' claims to verify, conflicts — and only those of their own guilds."""
 
 from django.urls import reverse
 from django.utils import timezone
@@ -9,7 +9,7 @@ from tests import factories
 from works import services as works_services
 
 
-def test_the_dashboard_counts_each_queue_of_her_guild_only(
+def test_the_dashboard_counts_each_queue_of_their_guild_only(
     client,
     guild_staff,
     other_guild_staff,
@@ -32,7 +32,7 @@ def test_the_dashboard_counts_each_queue_of_her_guild_only(
         owner=fellow, title="B", kind="book", identifiers={"isbn": ["9780306406157"]}
     )
 
-    # A removal request of hers waits for her guild's review.
+    # A removal request of theirs waits for their guild's review.
     request = removal_services.draft_create(actor=creator, creator=creator)
     developer = factories.AIDeveloperFactory()
     removal_services.draft_update(
@@ -64,11 +64,11 @@ def test_the_dashboard_counts_each_queue_of_her_guild_only(
     }
 
 
-def test_the_superuser_dashboard_counts_her_own_queues(
+def test_the_superuser_dashboard_counts_their_own_queues(
     client, superuser, creator, other_creator, charlie
 ):
     lone = factories.WorkFactory(owner=charlie)
-    works_services.claim_request(actor=charlie, work=lone, statement="mine")  # no guild: hers
+    works_services.claim_request(actor=charlie, work=lone, statement="mine")  # no guild: theirs
     works_services.work_create(
         owner=creator, title="A", kind="book", identifiers={"isbn": ["9783161484100"]}
     )
@@ -81,7 +81,7 @@ def test_the_superuser_dashboard_counts_her_own_queues(
     assert response.context["failed_deliveries"] == 0
 
 
-def test_the_creator_dashboard_shows_her_catalogue_and_ai_choices(
+def test_the_creator_dashboard_shows_their_catalogue_and_ai_choices(
     client, creator, guild_staff, django_assert_max_num_queries
 ):
     from consent import services as consent_services

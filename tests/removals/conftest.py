@@ -35,7 +35,7 @@ def two_works(creator):
 
 @pytest.fixture
 def make_request(creator, two_works, developer, other_developer):
-    """A submitted request by ``creator`` for her two works against both developers."""
+    """A submitted request by ``creator`` for their two works against both developers."""
 
     def _make(*, submit=True, works=None, developers=None, asks=("cease", "datasets")):
         request = services.draft_create(actor=creator, creator=creator, title="My novels")

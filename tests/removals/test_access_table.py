@@ -1,11 +1,11 @@
-"""Who sees a removal request, as a table: every staff-facing page of removals (and her own
+"""Who sees a removal request, as a table: every staff-facing page of removals (and their own
 pages, and the notice engine's delivery and answer pages) × every kind of person × the states
-of her request. Each cell is 200, 403 or 404, and wherever the person may not see the request
-nothing of hers — its name, her works' titles, her name and email, where she saw them used, her
-evidence — is on the page.
+of their request. Each cell is 200, 403 or 404, and wherever the person may not see the request
+nothing of theirs — its name, their works' titles, their name and email, where they saw them
+used, their evidence — is on the page.
 
 The rules (docs/removals.md, docs/notices.md): a draft, and a request withdrawn before anyone
-reviewed it, is hers alone; once submitted, the staff of her guild moderate it (superusers only
+reviewed it, is theirs alone; once submitted, the staff of their guild moderate it (superusers only
 when it is stranded, which it is not here); the engine's pages show a guild's staff only the
 notices of the requests they moderate, and registry managers and superusers every notice.
 """
@@ -55,7 +55,7 @@ def developer_person(developer):
 
 
 def _build(state, *, creator, guild_staff, two_works, developer):
-    """Her request in ``state``, with an evidence file and a work with a thumbnail; once
+    """Their request in ``state``, with an evidence file and a work with a thumbnail; once
     approved, its notice, delivered, and a suppression recorded from its delivery."""
     work_file = WorkFile.objects.create(
         work=two_works[0],
@@ -97,7 +97,7 @@ def _build(state, *, creator, guild_staff, two_works, developer):
 
 
 def _cells(obj, notice, work, evidence, state):
-    """``(label, method, url, who gets 200, who sees her request there, status otherwise)``."""
+    """``(label, method, url, who gets 200, who sees their request there, status otherwise)``."""
     moderators = {GS} if state in ("submitted", "approved") else set()
     sent = state == "approved"
 
@@ -106,7 +106,7 @@ def _cells(obj, notice, work, evidence, state):
 
     queue = staff("queue")
     cells = [
-        # Her request in the moderation queue's tabs, and the staff's reports.
+        # Their request in the moderation queue's tabs, and the staff's reports.
         ("queue", "get", queue, REMOVAL_STAFF, moderators if state == "submitted" else (), 403),
         (
             "decided tab",
@@ -132,10 +132,10 @@ def _cells(obj, notice, work, evidence, state):
             (),
             404,
         ),
-        # Her own pages.
-        ("her page", "get", reverse("removals:detail", args=[obj.pk]), {CREATOR}, {CREATOR}, 404),
+        # Their own pages.
+        ("their page", "get", reverse("removals:detail", args=[obj.pk]), {CREATOR}, {CREATOR}, 404),
         (
-            "her evidence",
+            "their evidence",
             "get",
             reverse("removals:evidence", args=[obj.pk, evidence.pk]),
             {CREATOR},
@@ -256,7 +256,7 @@ def test_access_table(
             failures.append(f"{label}: {status}, expected {expected}")
         elif persona in sees and status == HTTPStatus.OK:
             if not any(secret in body for secret in SECRETS):
-                failures.append(f"{label}: her request is missing")
+                failures.append(f"{label}: their request is missing")
         elif persona != CREATOR:
             leaked = [secret for secret in SECRETS if secret in body]
             if leaked:
@@ -267,7 +267,7 @@ def test_access_table(
     assert obj.status == status_before  # nobody's refused step changed anything
 
 
-# --- Withdrawn requests, and her other requests on the review page -------------------------------
+# --- Withdrawn requests, and their other requests on the review page -----------------------------
 
 
 def _submitted(creator, two_works, developer, title):
@@ -296,14 +296,14 @@ def test_a_request_withdrawn_after_staff_took_it_up_stays_with_them(
         assert obj.title in response.content.decode()
 
 
-def test_the_review_page_lists_none_of_her_requests_that_never_reached_staff(
+def test_the_review_page_lists_none_of_their_requests_that_never_reached_staff(
     client, creator, guild_staff, two_works, developer
 ):
     services.draft_create(actor=creator, creator=creator, title="Still a draft")
     unreviewed = _submitted(creator, two_works, developer, "Withdrawn unread")
     services.request_withdraw(actor=creator, request=unreviewed)
     decided = _submitted(creator, two_works, developer, "Rejected before")
-    services.request_reject(actor=guild_staff, request=decided, reason="Not hers.")
+    services.request_reject(actor=guild_staff, request=decided, reason="Not theirs.")
     current = _submitted(creator, two_works, developer, "The one under review")
     client.force_login(guild_staff)
 

@@ -31,7 +31,7 @@ Status = OutboundEmail.Status
 
 
 @pytest.mark.worker
-def test_approval_with_broker_down_and_smtp_refusing_answers_success_and_mails_her_once(
+def test_approval_with_broker_down_and_smtp_refusing_answers_success_and_mails_them_once(
     client, guild_staff, creator, make_request, smtp, broker_outage
 ):
     obj = make_request()
@@ -73,19 +73,19 @@ def test_approval_with_broker_down_and_smtp_refusing_answers_success_and_mails_h
     outbox.sweep_until(
         lambda: OutboundEmail.objects.filter(pk=email.pk, status=Status.SENT).exists(),
         broker_outage,
-        "her email to be sent",
+        "their email to be sent",
     )
     for _ in range(3):  # later sweeps send nothing again
         mail.sweep()
         time.sleep(0.3)
-    # Every email to her that the server saw is one of the outbox's, each exactly once.
-    hers = [m for m in smtp.messages if m["To"] == creator.email]
-    copies = Counter(m["Message-ID"] for m in hers)
+    # Every email to them that the server saw is one of the outbox's, each exactly once.
+    received_by_creator = [m for m in smtp.messages if m["To"] == creator.email]
+    copies = Counter(m["Message-ID"] for m in received_by_creator)
     kept = OutboundEmail.objects.filter(to=creator.email, status=Status.SENT)
     assert copies[email.message_id] == 1
     assert set(copies) <= set(kept.values_list("message_id", flat=True))
     assert set(copies.values()) == {1}
-    received = next(m for m in hers if m["Message-ID"] == email.message_id)
+    received = next(m for m in received_by_creator if m["Message-ID"] == email.message_id)
     assert "approved" in received["Subject"]
     email.refresh_from_db()
     assert email.attempts >= 2 and email.sent_at is not None  # one try refused at least

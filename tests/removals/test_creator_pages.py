@@ -1,5 +1,5 @@
 """The creator's removal-request pages through the test client (no JavaScript): filing a request
-from a new draft to its submission, her list, the steps she may take from her request page,
+from a new draft to its submission, their list, the steps they may take from their request page,
 staff filing under a member's mandate, HTML escaped everywhere, and who may see what."""
 
 import io
@@ -149,7 +149,7 @@ def test_a_creator_files_a_request_from_a_new_draft_to_its_submission(
     detail = creator_client.get(response.url).content.decode()
     assert "Your request is submitted" in detail
     assert "Waiting for your guild" in detail
-    # Once submitted, the draft pages send her back to her request.
+    # Once submitted, the draft pages send them back to their request.
     assert creator_client.get(edit).url == removal.get_absolute_url()
 
 
@@ -193,7 +193,7 @@ def test_a_too_large_evidence_file_is_refused_and_nothing_is_stored(
     page = response.content.decode()
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert "too large" in page and "2.0\xa0KB" in page
-    assert "Typed before pressing the button" in page  # what she typed is still in the form
+    assert "Typed before pressing the button" in page  # what they typed is still in the form
     assert not RemovalEvidence.objects.exists() and stored_files(settings) == []
     removal.refresh_from_db()
     assert removal.where_used == "https://dataset.example/books3"  # nothing changed
@@ -227,7 +227,7 @@ def test_a_foreign_work_cannot_be_added_by_its_identifier(
     creator_client, make_request, other_creator
 ):
     removal = make_request(submit=False)
-    theirs = factories.WorkFactory(owner=other_creator, title="Not hers")
+    theirs = factories.WorkFactory(owner=other_creator, title="Not theirs")
 
     response = creator_client.post(
         reverse("removals:edit", args=[removal.pk]),
@@ -262,10 +262,10 @@ def test_answering_the_staffs_question_sends_the_request_back(
     assert removal.events.get(action="info_given").note == "The 2019 paperback."
 
 
-# --- Her list -------------------------------------------------------------------------------------
+# --- Their list ----------------------------------------------------------------------------------
 
 
-def test_her_list_shows_status_works_developers_and_answers(
+def test_their_list_shows_status_works_developers_and_answers(
     creator_client, make_request, guild_staff, developer
 ):
     draft = make_request(submit=False)
@@ -315,7 +315,7 @@ def test_her_list_takes_the_same_queries_at_10_and_300_requests(
     assert counts[0] == counts[1] <= 10  # 10 requests, then 300
 
 
-# --- Steps from her request page ------------------------------------------------------------------
+# --- Steps from their request page ---------------------------------------------------------------
 
 
 def test_withdraw_is_offered_only_before_a_decision(creator_client, make_request, guild_staff):
@@ -402,7 +402,7 @@ def test_matching_deny_choices_are_offered_after_approval_and_recorded(
     assert "already say “no”" in creator_client.get(detail).content.decode()
 
 
-def test_her_evidence_file_downloads_as_an_attachment(creator_client, make_request):
+def test_their_evidence_file_downloads_as_an_attachment(creator_client, make_request):
     removal = make_request(submit=False)
     evidence = services.evidence_add(
         actor=removal.creator,
@@ -461,10 +461,10 @@ def _assert_escaped(client, url: str) -> None:
     assert "&lt;script&gt;alert(&#x27;t&#x27;)&lt;/script&gt;" in page, url
 
 
-# --- Staff filing for a member under her mandate -----------------------------------------------
+# --- Staff filing for a member under their mandate -----------------------------------------------
 
 
-def test_staff_file_for_a_member_only_under_her_mandate(
+def test_staff_file_for_a_member_only_under_their_mandate(
     client, guild_staff, creator, wggb, two_works, developer, django_capture_on_commit_callbacks
 ):
     client.force_login(guild_staff)
@@ -486,7 +486,7 @@ def test_staff_file_for_a_member_only_under_her_mandate(
     assert removal.mandate == mandate
     assert any("started a removal request for you" in m.subject for m in mail.outbox)
 
-    # The same pages, acting for her: her works, then submit.
+    # The same pages, acting for them: their works, then submit.
     edit = reverse("removals:edit", args=[removal.pk])
     page = client.get(edit).content.decode()
     assert "You are filing for Alice Author" in page and "The Lighthouse" in page
@@ -502,12 +502,12 @@ def test_staff_file_for_a_member_only_under_her_mandate(
     assert removal.status == Status.SUBMITTED
     assert "For Alice" in client.get(url).content.decode()  # listed as filed by them
 
-    # Without the mandate, the request is hers alone again.
+    # Without the mandate, the request is theirs alone again.
     Mandate.objects.filter(pk=mandate.pk).update(revoked_at=removal.created_at)
     assert client.get(removal.get_absolute_url()).status_code == HTTPStatus.NOT_FOUND
 
 
-def test_staff_of_another_guild_cannot_file_for_her(client, other_guild_staff, creator, wggb):
+def test_staff_of_another_guild_cannot_file_for_them(client, other_guild_staff, creator, wggb):
     mandate = Mandate.objects.create(creator=creator, guild=wggb)
     client.force_login(other_guild_staff)
 
@@ -536,7 +536,7 @@ REQUEST_VIEWS = [
 
 
 @pytest.fixture
-def her_request(make_request):
+def creators_request(make_request):
     removal = make_request(submit=False)
     services.evidence_add(
         actor=removal.creator,
@@ -556,19 +556,19 @@ def _urls(removal):
 @pytest.mark.parametrize(
     "who", ["other_creator", "guild_staff", "other_guild_staff", "developer_person", "superuser"]
 )
-def test_nobody_else_reaches_her_request(client, her_request, who, request):
+def test_nobody_else_reaches_their_request(client, creators_request, who, request):
     client.force_login(request.getfixturevalue(who))
-    before = RemovalRequest.objects.values().get(pk=her_request.pk)
+    before = RemovalRequest.objects.values().get(pk=creators_request.pk)
 
-    for url, method in _urls(her_request):
+    for url, method in _urls(creators_request):
         response = getattr(client, method)(url)
         assert response.status_code == HTTPStatus.NOT_FOUND, (who, url, method)
-    assert RemovalRequest.objects.values().get(pk=her_request.pk) == before
+    assert RemovalRequest.objects.values().get(pk=creators_request.pk) == before
     assert "My novels" not in client.get(reverse("removals:list")).content.decode()
 
 
-def test_anonymous_visitors_are_sent_to_sign_in(client, her_request):
-    urls = _urls(her_request) + [
+def test_anonymous_visitors_are_sent_to_sign_in(client, creators_request):
+    urls = _urls(creators_request) + [
         (reverse("removals:list"), "get"),
         (reverse("removals:create"), "post"),
         (reverse("removals:file-for-member"), "get"),
@@ -587,13 +587,14 @@ def test_only_guild_staff_reach_the_filing_page(client, who, request):
     assert client.get(reverse("removals:file-for-member")).status_code == HTTPStatus.NOT_FOUND
 
 
-def test_staff_without_her_mandate_cannot_open_a_request_they_did_not_file(
-    client, guild_staff, her_request, wggb
+def test_staff_without_their_mandate_cannot_open_a_request_they_did_not_file(
+    client, guild_staff, creators_request, wggb
 ):
-    Mandate.objects.create(creator=her_request.creator, guild=wggb)  # a mandate, but she filed it
+    # A mandate, but they filed it.
+    Mandate.objects.create(creator=creators_request.creator, guild=wggb)
     client.force_login(guild_staff)
 
-    assert client.get(her_request.get_absolute_url()).status_code == HTTPStatus.NOT_FOUND
+    assert client.get(creators_request.get_absolute_url()).status_code == HTTPStatus.NOT_FOUND
 
 
 # --- In a real browser: without JavaScript, and audited with axe-core with it ------------------
@@ -705,7 +706,7 @@ def test_filing_works_in_a_browser_without_javascript(
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_her_pages_pass_an_accessibility_audit_on_a_phone(
+def test_their_pages_pass_an_accessibility_audit_on_a_phone(
     chromium, live_server, creator, guild_staff, two_works
 ):
     from notices.services import answer_record

@@ -24,7 +24,7 @@ def test_the_demo_holds_a_draft_a_request_in_review_and_an_approved_one_with_ans
     overdue = notices.get(overdue_at__isnull=False)
     assert overdue.developer.slug == "demo-generative" and overdue.answered_at is None
     assert approved.events.filter(action="overdue").count() == 1
-    # Her history reads in order: filed, approved and sent five weeks ago, acknowledged two
+    # Their history reads in order: filed, approved and sent five weeks ago, acknowledged two
     # days later, overdue today.
     actions = list(approved.events.values_list("action", flat=True))
     assert actions == ["created", "submitted", "approved", "sent", "sent", "answered", "overdue"]
@@ -35,4 +35,4 @@ def test_the_demo_holds_a_draft_a_request_in_review_and_an_approved_one_with_ans
     open_notice = Notice.objects.get(topic=bens.topic, kind=Notice.Kind.NOTICE)
     assert open_notice.developer.slug == "example-ai-labs"
     assert open_notice.answered_at is None and open_notice.overdue_at is None
-    assert "LIC-42" in open_notice.text  # the licence he gave them is named
+    assert "LIC-42" in open_notice.text  # the licence Ben gave them is named

@@ -50,7 +50,7 @@ def _nothing_recorded(notice):
     assert notice.answered_at is None
 
 
-def test_on_the_dashboard_she_sees_her_organisations_notice_only(client, dana, notices):
+def test_on_the_dashboard_they_see_their_organisations_notice_only(client, dana, notices):
     mine, theirs = notices
     client.force_login(dana)
 
@@ -68,7 +68,7 @@ def test_on_the_dashboard_she_sees_her_organisations_notice_only(client, dana, n
     _nothing_recorded(theirs)
 
 
-def test_she_cannot_download_the_other_developers_notice_files(client, dana, notices):
+def test_they_cannot_download_the_other_developers_notice_files(client, dana, notices):
     mine, theirs = notices
     client.force_login(dana)
     their_file = NoticeAttachment.objects.filter(notice=theirs).first()
@@ -76,7 +76,7 @@ def test_she_cannot_download_the_other_developers_notice_files(client, dana, not
 
     url = reverse("answers:notice-file", args=[theirs.pk, their_file.pk])
     assert client.get(url).status_code == HTTPStatus.NOT_FOUND
-    # Nor through her own notice's address with their file's id.
+    # Nor through their own notice's address with their file's id.
     url = reverse("answers:notice-file", args=[mine.pk, their_file.pk])
     assert client.get(url).status_code == HTTPStatus.NOT_FOUND
     url = reverse("answers:notice-file", args=[mine.pk, my_file.pk])
@@ -106,7 +106,7 @@ def test_through_the_api_the_other_developers_notice_does_not_exist(dana_api, no
     _nothing_recorded(theirs)
 
 
-def test_answering_her_own_notice_leaves_the_other_one_open(client, dana, notices):
+def test_answering_their_own_notice_leaves_the_other_one_open(client, dana, notices):
     mine, theirs = notices
     client.force_login(dana)
 

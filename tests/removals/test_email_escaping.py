@@ -1,4 +1,4 @@
-"""The emails she receives about her requests: names, titles and statements that look like HTML
+"""The emails they receive about their requests: names, titles and statements that look like HTML
 come out as text in the HTML part — its <title> included."""
 
 from datetime import timedelta
@@ -69,7 +69,7 @@ def test_every_html_email_escapes_what_others_typed(name, db):
         assert "&lt;b&gt;x&lt;/b&gt;" in title
 
 
-def test_a_developer_named_like_html_is_text_in_her_answered_email(
+def test_a_developer_named_like_html_is_text_in_their_answered_email(
     make_request, guild_staff, developer, django_capture_on_commit_callbacks
 ):
     AIDeveloper.objects.filter(pk=developer.pk).update(name=HOSTILE)

@@ -177,7 +177,7 @@ def test_the_edit_page_shows_why_a_truncated_jpeg_is_refused(client, draft, sett
     assert not RemovalEvidence.objects.exists() and _stored(settings) == []
 
 
-def test_her_evidence_downloads_privately_and_is_never_sniffed(client, draft):
+def test_their_evidence_downloads_privately_and_is_never_sniffed(client, draft):
     evidence = _add(draft, "notes.txt", b"Seen on 3 May at dataset.example/books3\n")
     assert evidence.content_type == "text/plain"
     client.force_login(draft.creator)

@@ -1,6 +1,6 @@
 """The evidence pack: a ZIP with an HTML summary, the notices as sent, delivery records, answers,
-her consent-ledger entries with their hashes, and her evidence files — for her (and staff filing
-under her mandate) only."""
+their consent-ledger entries with their hashes, and their evidence files — for the creator (and
+staff filing under their mandate) only."""
 
 import csv
 import hashlib
@@ -112,7 +112,7 @@ def test_the_pack_holds_the_summary_notices_records_ledger_and_evidence(
     assert "Example AI Ltd: Disputed" in summary and "Other Models Inc: Sent" in summary
 
 
-def test_the_ledger_holds_her_entries_about_these_works_and_each_one_checks(
+def test_the_ledger_holds_their_entries_about_these_works_and_each_one_checks(
     client, creator, answered_request, two_works
 ):
     other_work = factories.WorkFactory(owner=creator, title="Not in the request")
@@ -125,7 +125,7 @@ def test_the_ledger_holds_her_entries_about_these_works_and_each_one_checks(
     rows = _csv(_download(client, answered_request), "ledger.csv")
 
     actions = [row["action"] for row in rows]
-    # Her other work's entry is left out; her defaults apply to every work, so they are in;
+    # Their other work's entry is left out; their defaults apply to every work, so they are in;
     # one entry per use the request's asks map to (cease, datasets: three uses).
     assert actions == ["override.set", "default.set", "bulk.apply", "bulk.apply", "bulk.apply"]
     assert all(other_work.public_id not in row["canonical"] for row in rows)
@@ -147,7 +147,7 @@ def test_a_draft_has_a_pack_too(client, creator, make_request):
 
 
 @pytest.mark.parametrize("who", ["other_creator", "guild_staff", "superuser", "charlie"])
-def test_nobody_else_downloads_her_pack(client, answered_request, who, request):
+def test_nobody_else_downloads_their_pack(client, answered_request, who, request):
     client.force_login(request.getfixturevalue(who))
 
     response = client.get(reverse("removals:evidence-pack", args=[answered_request.pk]))
@@ -155,16 +155,16 @@ def test_nobody_else_downloads_her_pack(client, answered_request, who, request):
     assert response.status_code == HTTPStatus.NOT_FOUND
 
 
-def test_staff_who_filed_under_her_mandate_download_it(
+def test_staff_who_filed_under_their_mandate_download_it(
     client, creator, guild_staff, wggb, developer
 ):
     Mandate.objects.create(creator=creator, guild=wggb)
-    removal = services.draft_create(actor=guild_staff, creator=creator, title="Filed for her")
+    removal = services.draft_create(actor=guild_staff, creator=creator, title="Filed for them")
     client.force_login(guild_staff)
 
     archive = _download(client, removal)
 
-    assert "Filed for her" in archive.read("summary.html").decode()
+    assert "Filed for them" in archive.read("summary.html").decode()
     assert "under the creator's mandate" in archive.read("summary.html").decode()
 
 
@@ -225,7 +225,7 @@ def test_files_staff_attached_to_answers_are_in_the_pack_and_named_in_answers_cs
 
 
 def test_the_pack_is_built_from_files_in_the_bucket(bucket_storage, client, creator, make_request):
-    """Her evidence in the S3-compatible bucket (moto over HTTP): the pack holds its exact
+    """Their evidence in the S3-compatible bucket (moto over HTTP): the pack holds its exact
     bytes, read from the bucket's response body."""
     removal = make_request(submit=False)
     photo = _png()

@@ -1,5 +1,5 @@
-"""Evidence files are files she stores, like her works' files: they count against her storage
-allowance (``WORKS_STORAGE_QUOTA``) and her hourly upload allowance (``WORKS_UPLOADS_PER_HOUR``),
+"""Evidence files are files they store, like their works' files: they count against their storage
+allowance (``WORKS_STORAGE_QUOTA``) and their hourly upload allowance (``WORKS_UPLOADS_PER_HOUR``),
 through the real pages and the streaming vetting handler."""
 
 import io
@@ -63,7 +63,7 @@ def upload_work(client, path: Path, title="A new photograph"):
         )
 
 
-def test_evidence_that_would_take_her_over_her_storage_allowance_is_refused(
+def test_evidence_that_would_take_them_over_their_storage_allowance_is_refused(
     creator_client, draft, settings
 ):
     shot = noise_png()
@@ -77,7 +77,7 @@ def test_evidence_that_would_take_her_over_her_storage_allowance_is_refused(
     assert not RemovalEvidence.objects.exists() and stored_files(settings) == []
 
 
-def test_the_service_refuses_evidence_over_her_storage_allowance_too(draft, settings):
+def test_the_service_refuses_evidence_over_their_storage_allowance_too(draft, settings):
     """A file that did not stream through the vetting handler (a script) is held to it too."""
     shot = noise_png()
     settings.WORKS_STORAGE_QUOTA = len(shot) - 1000
@@ -91,7 +91,7 @@ def test_the_service_refuses_evidence_over_her_storage_allowance_too(draft, sett
     assert not RemovalEvidence.objects.exists() and stored_files(settings) == []
 
 
-def test_her_evidence_counts_in_her_storage_so_a_later_work_upload_is_refused(
+def test_their_evidence_counts_in_their_storage_so_a_later_work_upload_is_refused(
     creator_client, draft, settings, tmp_path
 ):
     photo = files.make_jpeg(tmp_path / "harbour.jpg", size=(400, 300), seed=2)
@@ -115,7 +115,7 @@ def test_her_evidence_counts_in_her_storage_so_a_later_work_upload_is_refused(
     assert upload_work(creator_client, photo).status_code == HTTPStatus.FOUND
 
 
-def test_evidence_uploads_count_against_her_hourly_upload_allowance(
+def test_evidence_uploads_count_against_their_hourly_upload_allowance(
     creator_client, draft, settings, tmp_path
 ):
     settings.WORKS_UPLOADS_PER_HOUR = 2
@@ -133,6 +133,6 @@ def test_evidence_uploads_count_against_her_hourly_upload_allowance(
     assert draft.evidence.count() == 2
     assert len(stored_files(settings)) == 2
 
-    # Her allowance is one: a work upload this hour is refused too.
+    # Their allowance is one: a work upload this hour is refused too.
     photo = files.make_jpeg(tmp_path / "harbour.jpg", size=(200, 150), seed=4)
     assert upload_work(creator_client, photo).status_code == HTTPStatus.TOO_MANY_REQUESTS

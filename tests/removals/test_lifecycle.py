@@ -53,7 +53,7 @@ def test_approval_sends_one_notice_per_developer_with_deadline_manifest_and_even
         }
         manifest = json.loads(bytes(notice.attachments.get(filename="works.json").content))
         assert {w["title"] for w in manifest["works"]} == {w.title for w in two_works}
-        # She gave no mandate: she asks in her own name; the guild vouches for her claims.
+        # They gave no mandate: they ask in their own name; the guild vouches for their claims.
         assert notice.text.count("Alice Author writes to you") == 1
         assert (
             "Writers' Guild of Great Britain has checked that Alice Author is its member"
@@ -61,7 +61,7 @@ def test_approval_sends_one_notice_per_developer_with_deadline_manifest_and_even
         )
         assert "Remove them from training datasets" in notice.text
         assert notice.deliveries.get().status in (Delivery.Status.QUEUED, Delivery.Status.DELIVERED)
-    # Her self-declared claims were verified as part of the review.
+    # Their self-declared claims were verified as part of the review.
     assert set(
         Work.objects.filter(pk__in=[w.pk for w in two_works]).values_list("claim_state", flat=True)
     ) == {"verified"}
@@ -122,7 +122,7 @@ def test_submitting_needs_works_developers_asks_and_both_statements(creator, dev
     assert request.status == Status.DRAFT
 
 
-def test_only_her_guilds_staff_moderate_never_their_own(
+def test_only_their_guilds_staff_moderate_never_their_own(
     make_request, other_guild_staff, superuser, creator, guild_staff
 ):
     request = make_request()
@@ -154,7 +154,7 @@ def test_superusers_moderate_for_a_creator_without_a_guild(superuser, developer,
     assert "writes to you" in notices[0].text
 
 
-def test_more_information_goes_back_to_her_and_returns_to_the_queue(
+def test_more_information_goes_back_to_them_and_returns_to_the_queue(
     make_request, creator, guild_staff, django_capture_on_commit_callbacks
 ):
     request = make_request()
@@ -233,7 +233,7 @@ def test_retraction_notifies_exactly_the_developers_notified_before(
     assert Notice.objects.filter(topic=request.topic, key__contains=":retraction:").count() == 2
 
 
-def test_answers_reach_her_timeline_and_close_the_request_when_all_are_final(
+def test_answers_reach_their_timeline_and_close_the_request_when_all_are_final(
     make_request, guild_staff
 ):
     request = make_request()
@@ -251,7 +251,7 @@ def test_answers_reach_her_timeline_and_close_the_request_when_all_are_final(
     assert notes == ["Acknowledged", "Complied: Removed.", "Disputed: Licensed elsewhere."]
 
 
-def test_an_overdue_notice_goes_on_her_timeline_once(make_request, guild_staff, settings):
+def test_an_overdue_notice_goes_on_their_timeline_once(make_request, guild_staff, settings):
     settings.NOTICES_REMINDER_OFFSETS = []
     request = make_request()
     notices = services.request_approve(actor=guild_staff, request=request)
@@ -263,7 +263,7 @@ def test_an_overdue_notice_goes_on_her_timeline_once(make_request, guild_staff, 
     assert request.events.filter(action=RemovalEvent.Action.OVERDUE).count() == 2  # one per notice
 
 
-def test_staff_file_for_a_member_only_under_her_mandate(
+def test_staff_file_for_a_member_only_under_their_mandate(
     creator, guild_staff, other_guild_staff, wggb, django_capture_on_commit_callbacks
 ):
     with pytest.raises(PermissionDenied):
@@ -278,7 +278,7 @@ def test_staff_file_for_a_member_only_under_her_mandate(
         services.draft_create(actor=other_guild_staff, creator=creator)
 
 
-def test_deny_overrides_match_what_she_asked(make_request, creator, guild_staff, two_works):
+def test_deny_overrides_match_what_they_asked(make_request, creator, guild_staff, two_works):
     request = make_request(asks=("inference",))
     services.request_approve(actor=guild_staff, request=request)
 
@@ -287,7 +287,9 @@ def test_deny_overrides_match_what_she_asked(make_request, creator, guild_staff,
     assert services.deny_overrides_record(actor=creator, request=request) == 0  # already so
 
 
-def test_a_request_names_only_her_own_active_works(make_request, creator, other_creator, developer):
+def test_a_request_names_only_their_own_active_works(
+    make_request, creator, other_creator, developer
+):
     request = make_request(submit=False)
     theirs = factories.WorkFactory(owner=other_creator)
     with pytest.raises(ValidationError, match="own works"):
@@ -314,7 +316,7 @@ def test_closing_or_retracting_stops_the_reminders_of_unanswered_notices(
     assert not Notice.objects.filter(reminds__in=closed_notices + retracted_notices).exists()
 
 
-def test_her_guild_writes_as_her_agent_only_under_her_mandate(
+def test_their_guild_writes_as_their_agent_only_under_their_mandate(
     make_request, creator, guild_staff, wggb
 ):
     Mandate.objects.create(creator=creator, guild=wggb)

@@ -1,7 +1,7 @@
 """An acknowledgement stops the engine's reminders and overdue handler, but it does not answer
 what was asked: a removal notice whose deadline passes with only an acknowledgement is overdue
-for her guild's staff (list, dashboard, counts) and on her timeline. A final answer — complied or
-disputed — settles it, even when it came after the deadline."""
+for their guild's staff (list, dashboard, counts) and on their timeline. A final answer —
+complied or disputed — settles it, even when it came after the deadline."""
 
 from datetime import timedelta
 from http import HTTPStatus
@@ -78,7 +78,7 @@ def test_acknowledged_then_the_deadline_passes_is_overdue_everywhere(
     assert "3 days" in page
     assert f'{OVERDUE}">1</a>' in client.get(STAFF_DASHBOARD).content.decode()
 
-    # Her lane.
+    # Their lane.
     lane = _lane(selectors.request_timeline(approved), developer)
     acknowledged = timezone.localtime(theirs.answers.get().created_at)
     assert lane.state == (f"Overdue — acknowledged on {acknowledged:%-d %B %Y}, no final answer")
@@ -88,8 +88,8 @@ def test_acknowledged_then_the_deadline_passes_is_overdue_everywhere(
     assert overdue_step.at == theirs.answer_due_at
     assert "without a final answer" in overdue_step.note
     client.force_login(creator)
-    her_page = client.get(approved.get_absolute_url()).content.decode()
-    assert "Overdue — acknowledged on" in her_page
+    creator_page = client.get(approved.get_absolute_url()).content.decode()
+    assert "Overdue — acknowledged on" in creator_page
 
 
 def test_complied_after_the_deadline_is_not_overdue(
@@ -220,7 +220,7 @@ def test_overdue_page_and_counts_keep_constant_queries_with_acknowledgements(
     with django_assert_max_num_queries(16):
         page = client.get(OVERDUE).content.decode()
     assert f"{2 * count} notices overdue" in page
-    with django_assert_max_num_queries(3):  # her guilds, then the two counts
+    with django_assert_max_num_queries(3):  # their guilds, then the two counts
         assert selectors.staff_counts(guild_staff)["removals_overdue"] == 2 * count
     with django_assert_max_num_queries(16):
         assert client.get(reverse("removals-staff:stats")).status_code == HTTPStatus.OK
@@ -275,7 +275,7 @@ def test_the_review_page_marks_an_acknowledged_notice_past_its_deadline_overdue(
     assert page.count('<span class="badge badge-danger">Overdue</span>') == 1  # not the disputed
 
 
-def test_an_acknowledged_notice_past_its_deadline_reaches_her_timeline_once(
+def test_an_acknowledged_notice_past_its_deadline_reaches_their_timeline_once(
     approved, developer, settings, django_capture_on_commit_callbacks, mailoutbox
 ):
     settings.NOTICES_REMINDER_OFFSETS = []

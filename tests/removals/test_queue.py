@@ -1,6 +1,6 @@
 """The moderation queue: requests waiting for a decision, oldest first, for the staff of the
 creator's guilds (or superusers when none of them may decide it), never their own; with the
-requests sent back to her and the decided ones; a constant number of queries whatever the number
+requests sent back to them and the decided ones; a constant number of queries whatever the number
 of requests."""
 
 from datetime import timedelta
@@ -115,10 +115,10 @@ def test_other_guilds_staff_see_nothing_of_it(
 def test_superusers_see_only_requests_no_guild_staff_can_decide(
     client, superuser, creator, guild_staff, developer
 ):
-    # Her guild has staff to decide hers (without any, superusers would: see test_stranded).
+    # Their guild has staff to decide theirs (without any, superusers would: see test_stranded).
     in_guild = _submitted(creator, developer, title="Guild member's")
     loner = factories.UserFactory(email="loner@example.org")
-    alone = _submitted(loner, developer, title="On her own")
+    alone = _submitted(loner, developer, title="On their own")
     client.force_login(superuser)
 
     page = client.get(QUEUE).content.decode()
@@ -130,12 +130,12 @@ def test_superusers_see_only_requests_no_guild_staff_can_decide(
 def test_staff_never_see_their_own_requests(client, guild_staff, wggb, creator, developer):
     factories.MembershipFactory(user=guild_staff, guild=wggb, verified=True)
     own = _submitted(guild_staff, developer, title="My own")
-    hers = _submitted(creator, developer, title="Hers")
+    by_creator = _submitted(creator, developer, title="By the creator")
     client.force_login(guild_staff)
 
     page = client.get(QUEUE).content.decode()
 
-    assert _review(hers) in page and _review(own) not in page
+    assert _review(by_creator) in page and _review(own) not in page
 
 
 def test_drafts_and_withdrawn_requests_are_not_in_the_queue(
@@ -157,7 +157,7 @@ def test_decided_tab_shows_the_decision_and_who_took_it(
     rejected = _submitted(creator, developer, title="Rejected one")
     colleague = factories.StaffAppointmentFactory(guild=wggb).user
     services.request_approve(actor=colleague, request=approved)
-    services.request_reject(actor=colleague, request=rejected, reason="Not hers.")
+    services.request_reject(actor=colleague, request=rejected, reason="Not theirs.")
     client.force_login(guild_staff)
 
     waiting = client.get(QUEUE).content.decode()

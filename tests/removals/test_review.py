@@ -1,5 +1,5 @@
 """The review page of a removal request and its decisions, through the pages: who may see it,
-what it shows (claims, fingerprints, conflicts, her memberships and history, evidence, licence
+what it shows (claims, fingerprints, conflicts, their memberships and history, evidence, licence
 grants, the letter), and approve / reject / ask for more information / close — each refused
 with a clear message and nothing changed when it cannot apply."""
 
@@ -81,7 +81,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, make_request):
 def test_people_outside_her_guilds_get_404_and_change_nothing(
     client, make_request, persona, request, guild_staff
 ):
-    obj = make_request()  # her guild has staff to decide it: superusers do not step in
+    obj = make_request()  # their guild has staff to decide it: superusers do not step in
     client.force_login(request.getfixturevalue(persona))
 
     assert client.get(_url("review", obj)).status_code == HTTPStatus.NOT_FOUND
@@ -143,7 +143,7 @@ def test_review_page_shows_works_claims_fingerprints_member_and_letter(
     services.request_reject(
         actor=factories.StaffAppointmentFactory(guild=wggb).user,
         request=earlier,
-        reason="The works were not hers.",
+        reason="The works were not theirs.",
     )
     obj = make_request()
 
@@ -155,10 +155,10 @@ def test_review_page_shows_works_claims_fingerprints_member_and_letter(
     assert "Self-declared" in page
     assert "ab" * 32 in page and "0123456789abcdef" in page
     assert "verifies the creator's self-declared claims" in page
-    # Her memberships with their states, and her earlier request with its outcome.
+    # Their memberships with their states, and their earlier request with its outcome.
     assert "Musicians&#x27; Union" in page and "Awaiting verification" in page
-    assert f"#{earlier.pk}" in page and "The works were not hers." in page
-    # The letter Example AI Ltd would get: in her name (she gave no mandate), verified by the guild.
+    assert f"#{earlier.pk}" in page and "The works were not theirs." in page
+    # The letter Example AI Ltd would get: in their name (no mandate given), verified by the guild.
     assert "Dear Example AI Ltd," in page
     assert "Alice Author writes to you" in page
     assert "has checked that Alice Author is its member and verified their claims" in page
@@ -175,7 +175,7 @@ def test_letter_preview_for_another_developer(staff_client, make_request, other_
     assert "Dear Other Models Inc," in response.content.decode()
 
 
-def test_html_in_her_text_is_escaped(staff_client, creator, developer):
+def test_html_in_their_text_is_escaped(staff_client, creator, developer):
     work = factories.WorkFactory(owner=creator, title="<script>alert(1)</script>")
     obj = services.draft_create(actor=creator, creator=creator, title="<b>mine</b>")
     services.draft_update(
@@ -273,11 +273,11 @@ def test_another_guilds_decision_stands_and_is_shown(
     factories.MembershipFactory(user=creator, guild=mu, verified=True)
     obj = make_request()
     client.force_login(other_guild_staff)
-    client.post(_url("reject", obj), {"reason": "Not her work."})
+    client.post(_url("reject", obj), {"reason": "Not their work."})
 
     client.force_login(guild_staff)
     page = client.get(_url("review", obj)).content.decode()
-    assert "staff@mu.example" in page and "Not her work." in page
+    assert "staff@mu.example" in page and "Not their work." in page
     response = client.post(_url("approve", obj), {})
     assert "cannot be approved" in response.content.decode()
     assert not Notice.objects.filter(topic=obj.topic).exists()
@@ -299,7 +299,7 @@ def test_reject_needs_a_reason(staff_client, make_request):
     assert obj.decision_reason == "The ISBN is someone else's."
 
 
-def test_ask_for_information_then_it_returns_to_the_queue_when_she_answers(
+def test_ask_for_information_then_it_returns_to_the_queue_when_the_creator_answers(
     staff_client, make_request, creator
 ):
     obj = make_request()
@@ -423,7 +423,7 @@ def test_moderators_download_evidence_as_an_attachment(staff_client, with_eviden
     "persona", ["creator", "other_guild_staff", "superuser", "charlie", "developer_person"]
 )
 def test_others_get_404_for_evidence(client, with_evidence, persona, request, guild_staff):
-    obj, item = with_evidence  # her guild has staff to decide it: superusers do not step in
+    obj, item = with_evidence  # their guild has staff to decide it: superusers do not step in
     client.force_login(request.getfixturevalue(persona))
     assert client.get(_url("evidence", obj, item.pk)).status_code == HTTPStatus.NOT_FOUND
 
@@ -510,7 +510,9 @@ def test_staff_review_and_approve_in_a_browser_on_a_phone(
     assert not page.console_errors
 
 
-def test_after_her_retraction_staff_see_the_retraction_notices(staff_client, make_request, creator):
+def test_after_their_retraction_staff_see_the_retraction_notices(
+    staff_client, make_request, creator
+):
     obj = make_request()
     staff_client.post(_url("approve", obj), {})
     services.request_retract(actor=creator, request=obj, reason="Settled privately.")

@@ -1,4 +1,4 @@
-"""The letters name her guild as contact, so replies reach its staff: the staff who moderate a
+"""The letters name their guild as contact, so replies reach its staff: the staff who moderate a
 request open its notices on the engine's staff page and record answers that came by email or
 letter. Another guild's staff, and anyone for another request's notices, find nothing."""
 
@@ -29,7 +29,9 @@ def _record(client, notice):
     )
 
 
-def test_her_guilds_staff_record_an_answer_that_reached_them_by_email(client, notice, guild_staff):
+def test_their_guilds_staff_record_an_answer_that_reached_them_by_email(
+    client, notice, guild_staff
+):
     client.force_login(guild_staff)
     assert client.get(reverse("answers:staff-notice", args=[notice.pk])).status_code == 200
 
@@ -39,7 +41,7 @@ def test_her_guilds_staff_record_an_answer_that_reached_them_by_email(client, no
     answer = NoticeAnswer.objects.get(notice=notice)
     assert answer.by_staff and answer.user == guild_staff
     assert answer.received_by == "Email reply to the guild"
-    # And her timeline shows it.
+    # And their timeline shows it.
     request_pk = int(notice.topic.split(":")[1])
     assert "Complied" in client.get(reverse("removals-staff:review", args=[request_pk])).text
 
@@ -52,7 +54,7 @@ def test_another_guilds_staff_find_no_such_notice(client, notice, other_guild_st
     assert not NoticeAnswer.objects.exists()
 
 
-def test_her_guilds_staff_do_not_open_other_topics(client, guild_staff, developer):
+def test_their_guilds_staff_do_not_open_other_topics(client, guild_staff, developer):
     from notices.services import notice_create
 
     digest = notice_create(
@@ -73,7 +75,7 @@ def test_her_guilds_staff_do_not_open_other_topics(client, guild_staff, develope
 def _own_request_notice(owner, guild_staff, developer, *, filed_by=None):
     from tests import factories
 
-    work = factories.WorkFactory(owner=owner, title="Her own book")
+    work = factories.WorkFactory(owner=owner, title="Their own book")
     request = services.draft_create(actor=filed_by or owner, creator=owner, title="Mine")
     services.draft_update(
         actor=filed_by or owner,
@@ -115,19 +117,19 @@ def test_managers_record_no_answer_on_their_own_request(
             received_by="Email",
         )
     assert not NoticeAnswer.objects.exists()
-    # The delivery page she may read (she runs the engine) offers her no such link either.
+    # The delivery page they may read (they run the engine) offers them no such link either.
     delivery = notice.deliveries.get()
     page = client.get(reverse("notices:delivery-detail", args=[delivery.pk])).content.decode()
     assert reverse("answers:staff-notice", args=[notice.pk]) not in page
 
 
-def test_staff_who_filed_it_under_her_mandate_record_no_answer_to_it(
+def test_staff_who_filed_it_under_their_mandate_record_no_answer_to_it(
     client, creator, wggb, guild_staff, developer, registry_manager
 ):
     from accounts.models import Mandate
     from tests import factories
 
-    # A registry manager who is also her guild's staff files for her; a colleague approves.
+    # A registry manager who is also their guild's staff files for them; a colleague approves.
     factories.StaffAppointmentFactory(user=registry_manager, guild=wggb)
     Mandate.objects.create(creator=creator, guild=wggb)
     notice = _own_request_notice(creator, guild_staff, developer, filed_by=registry_manager)
@@ -136,7 +138,7 @@ def test_staff_who_filed_it_under_her_mandate_record_no_answer_to_it(
     assert _record(client, notice).status_code == 404
     assert not NoticeAnswer.objects.exists()
 
-    # Anyone else who may, still does: her guild's staff who approved it.
+    # Anyone else who may, still does: their guild's staff who approved it.
     client.force_login(guild_staff)
     assert _record(client, notice).status_code == HTTPStatus.FOUND
     assert NoticeAnswer.objects.get().user == guild_staff

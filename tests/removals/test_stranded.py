@@ -1,6 +1,6 @@
-"""No request is stranded: when none of her verified guilds has staff who may decide it (no
-staff at all, or only herself and whoever filed it), superusers moderate it — never one of their
-own or one they filed. While her guilds have someone else who may decide, superusers do not."""
+"""No request is stranded: when none of their verified guilds has staff who may decide it (no
+staff at all, or only themselves and whoever filed it), superusers moderate it — never one of their
+own or one they filed. While their guilds have someone else who may decide, superusers do not."""
 
 from http import HTTPStatus
 
@@ -73,7 +73,7 @@ def test_a_member_of_two_guilds_without_staff_is_listed_once(
     _superuser_moderates(client, superuser, obj)
 
 
-def test_when_the_only_staff_filed_it_under_her_mandate_superusers_decide(
+def test_when_the_only_staff_filed_it_under_their_mandate_superusers_decide(
     client, superuser, creator, guild_staff, wggb, developer
 ):
     Mandate.objects.create(creator=creator, guild=wggb)
@@ -88,7 +88,7 @@ def test_when_the_only_staff_filed_it_under_her_mandate_superusers_decide(
     _superuser_moderates(client, superuser, obj)
 
 
-def test_when_her_guilds_only_staff_is_herself_superusers_decide(
+def test_when_their_guilds_only_staff_is_herself_superusers_decide(
     client, superuser, creator, wggb, developer
 ):
     factories.StaffAppointmentFactory(user=creator, guild=wggb)
@@ -117,7 +117,7 @@ def test_a_guild_with_other_staff_keeps_it_from_superusers(
     assert can_moderate(guild_staff, obj)
 
 
-def test_other_staff_of_her_guild_decide_what_a_colleague_filed(
+def test_other_staff_of_their_guild_decide_what_a_colleague_filed(
     client, superuser, creator, guild_staff, wggb, developer
 ):
     colleague = factories.UserFactory(email="colleague@wggb.example")
@@ -137,7 +137,7 @@ def test_superusers_never_moderate_their_own(client, superuser, wggb, developer)
 
 
 def test_superusers_never_moderate_one_they_filed(client, superuser, creator, wggb, developer):
-    # A superuser who is also her guild's only staff, filing under her mandate.
+    # A superuser who is also their guild's only staff, filing under their mandate.
     factories.StaffAppointmentFactory(user=superuser, guild=wggb)
     Mandate.objects.create(creator=creator, guild=wggb)
     filed = _submitted(superuser, creator, developer)
@@ -156,7 +156,7 @@ def _strand_by_no_staff(creator, wggb, guild_staff):
     return creator
 
 
-def _strand_by_her_own_appointment(creator, wggb, guild_staff):
+def _strand_by_their_own_appointment(creator, wggb, guild_staff):
     guild_staff.staff_appointments.update(revoked_at=timezone.now())
     factories.StaffAppointmentFactory(user=creator, guild=wggb)
     return creator
@@ -164,13 +164,13 @@ def _strand_by_her_own_appointment(creator, wggb, guild_staff):
 
 def _strand_by_the_filer(creator, wggb, guild_staff):
     Mandate.objects.create(creator=creator, guild=wggb)
-    return guild_staff  # her guild's only staff files it for her, so cannot decide it
+    return guild_staff  # their guild's only staff files it for them, so cannot decide it
 
 
 @pytest.mark.parametrize(
-    "strand", [_strand_by_no_staff, _strand_by_her_own_appointment, _strand_by_the_filer]
+    "strand", [_strand_by_no_staff, _strand_by_their_own_appointment, _strand_by_the_filer]
 )
-def test_a_superuser_approves_a_stranded_request_and_verifies_her_self_declared_claims(
+def test_a_superuser_approves_a_stranded_request_and_verifies_their_self_declared_claims(
     client, superuser, creator, wggb, guild_staff, developer, strand
 ):
     from accounts.models import AuditEvent

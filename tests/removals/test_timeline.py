@@ -1,4 +1,4 @@
-"""Her request as a timeline per developer — filed, reviewed, sent, delivered, acknowledged,
+"""Their request as a timeline per developer — filed, reviewed, sent, delivered, acknowledged,
 complied or disputed (with the developer's statement), overdue — beside the request's own
 events, in a constant number of queries whatever the number of developers."""
 

@@ -16,7 +16,7 @@ from removals.models import RemovalEvent, RemovalRequest
 Status = RemovalRequest.Status
 
 # Each step, as its service is called by someone permitted to take it (``who``): the creator
-# for her steps, her guild's staff for theirs.
+# for their steps, their guild's staff for theirs.
 STEPS = {
     "submit": (
         "creator",
@@ -39,7 +39,7 @@ STEPS = {
     ),
     "reject": (
         "guild_staff",
-        lambda actor, r: services.request_reject(actor=actor, request=r, reason="Not hers."),
+        lambda actor, r: services.request_reject(actor=actor, request=r, reason="Not theirs."),
     ),
     "retract": (
         "creator",

@@ -1,4 +1,4 @@
-"""Who sees which work page: the owner sees hers; the staff verifying her claim see what they
+"""Who sees which work page: the owner sees theirs; the staff verifying their claim see what they
 need; everyone else gets 404 (or the sign-in page) — never someone else's private data."""
 
 from http import HTTPStatus

@@ -251,7 +251,7 @@ def test_a_creator_without_guild_is_told_administrators_look(client, loner, crea
     assert "administrators will look into it" in page and "First" not in page
 
 
-def test_a_creator_is_told_her_guilds_staff_look_within_a_guild(
+def test_a_creator_is_told_their_guilds_staff_look_within_a_guild(
     client, creator, within, django_assert_max_num_queries
 ):
     client.force_login(creator)

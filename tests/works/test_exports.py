@@ -14,7 +14,7 @@ from works.imports.csvfiles import CSV_COLUMNS
 from works.models import Work, WorkFile, WorkIdentifier
 
 # The columns of the import template: an export must carry each of them, under the same name, so
-# that a creator can import her export again (into another account, or after a clean-up).
+# that a creator can import their export again (into another account, or after a clean-up).
 IMPORT_TEMPLATE_COLUMNS = list(CSV_COLUMNS)
 
 

@@ -1,5 +1,5 @@
 """One path for "a work gains identifiers": an existing work that gains an identifier from a
-CSV import, from a ZIP import's metadata (whether the archive's file is the one she stored, a
+CSV import, from a ZIP import's metadata (whether the archive's file is the one they stored, a
 work matched by an identifier, or a work whose file the archive brings) or from the edit form
 goes through the same conflict detection — another creator's work holding that identifier
 becomes a conflict for staff, recorded, audited and told to both creators the same way."""
@@ -20,7 +20,7 @@ from tests.works.conflicting import register
 from works import imports, services
 from works.models import Conflict, ImportJob, Work
 
-MINE = "9780306406157"  # the ISBN her work already has
+MINE = "9780306406157"  # the ISBN their work already has
 THEIRS = "9781861972712"  # the ISBN another creator's (earlier) work holds
 
 

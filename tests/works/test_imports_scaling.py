@@ -1,6 +1,6 @@
 """A catalogue import costs the same per row however many works the creator already has: its
 matching looks rows up by identifier and by title through their indexes, never by walking all
-of her works. Measured without a clock — queries counted, and on SQLite (the embedded default)
+of their works. Measured without a clock — queries counted, and on SQLite (the embedded default)
 the virtual machine's instructions counted — so it does not depend on the machine."""
 
 import csv
@@ -20,7 +20,7 @@ STEPS = 100  # the progress handler is called every STEPS instructions
 
 
 def add_works(owner, prefix: str, count: int) -> None:
-    """``count`` works already in her catalogue, each with a web address of its own."""
+    """``count`` works already in their catalogue, each with a web address of its own."""
     works = Work.objects.bulk_create(
         Work(owner=owner, title=f"{prefix} existing {n}", kind="book", year=2000 + n % 20)
         for n in range(count)
@@ -32,7 +32,7 @@ def add_works(owner, prefix: str, count: int) -> None:
 
 
 def catalogue(path, prefix: str):
-    """One batch of rows as a creator sends them: half new, a tenth matching a work she has
+    """One batch of rows as a creator sends them: half new, a tenth matching a work they have
     by its web address, the rest new or matching by title, kind and year."""
     buffer = io.StringIO()
     out = csv.writer(buffer)
@@ -40,7 +40,7 @@ def catalogue(path, prefix: str):
     for n in range(ROWS):
         url = ""
         if n % 10 == 0:
-            url = f"https://{prefix}.example/existing/{n}"  # a work she registered before
+            url = f"https://{prefix}.example/existing/{n}"  # a work they registered before
         elif n % 2:
             url = f"https://{prefix}.example/new/{n}"
         title = f"{prefix} existing {n}" if n % 10 == 2 else f"{prefix} new {n}"
@@ -105,6 +105,6 @@ def test_import_does_not_cost_more_per_row_in_a_large_catalogue(
 
     assert large_queries == small_queries
     if small_steps is not None:
-        # 50 times the works: a walk over her works would cost about 50 times more; index
+        # 50 times the works: a walk over their works would cost about 50 times more; index
         # lookups cost a few more levels of the B-trees.
         assert large_steps <= 1.3 * small_steps, (small_steps, large_steps)

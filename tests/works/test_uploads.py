@@ -244,7 +244,7 @@ def work_with_pdf(upload, tmp_path):
     return Work.objects.get()
 
 
-def test_the_owner_downloads_her_original_as_an_attachment(client, work_with_pdf):
+def test_the_owner_downloads_their_original_as_an_attachment(client, work_with_pdf):
     got = download(client, reverse("works:original", args=[work_with_pdf.public_id]))
     assert got.status == HTTPStatus.OK
     assert got.headers["Content-Disposition"].startswith("attachment;")

@@ -1,8 +1,8 @@
 """What one ZIP import may unpack: archives whose entries share or overlap their data are
 refused whole before anything is unpacked; each import has a budget of entries
 (``WORKS_ZIP_MAX_ENTRIES``) and of unpacked bytes (``WORKS_ZIP_MAX_UNPACKED_BYTES``, and never
-more than her remaining storage allowance plus the files the archive matches) — counted for files
-she already stored too — and reaching it stops the import with a message on its page. Hostile
+more than their remaining storage allowance plus the files the archive matches) — counted for files
+they already stored too — and reaching it stops the import with a message on its page. Hostile
 archives are built here byte by byte with ``struct``."""
 
 import random
@@ -194,7 +194,7 @@ def test_an_import_stops_when_it_has_unpacked_its_budget(
     assert "an import unpacks at most 48.8\xa0KB" in page.content.decode()
 
 
-def test_files_she_already_stored_count_against_the_unpacked_budget(
+def test_files_the_creator_already_stored_count_against_the_unpacked_budget(
     run_import, creator, tmp_path, settings
 ):
     """Matching a file unpacks it whole to hash it: the same 20 KB stored as 40 entries (each
@@ -211,10 +211,10 @@ def test_files_she_already_stored_count_against_the_unpacked_budget(
     assert (job.processed_rows, job.matched_count) == (2, 2)
 
 
-def test_refused_files_use_up_what_her_remaining_storage_lets_an_import_unpack(
+def test_refused_files_use_up_what_their_remaining_storage_lets_an_import_unpack(
     run_import, creator, tmp_path, settings
 ):
-    """JPEGs named .pdf are unpacked whole before being refused: none is stored, so her quota
+    """JPEGs named .pdf are unpacked whole before being refused: none is stored, so their quota
     alone would never stop them."""
     jpeg = files.make_jpeg(tmp_path / "p.jpg", size=(300, 200), seed=3).read_bytes()
     settings.WORKS_STORAGE_QUOTA = int(len(jpeg) * 2.5)
@@ -230,7 +230,7 @@ def test_refused_files_use_up_what_her_remaining_storage_lets_an_import_unpack(
     assert (job.processed_rows, job.error_count, job.created_count) == (2, 2, 0)
 
 
-def test_a_creator_whose_storage_is_full_can_reimport_her_archive(
+def test_a_creator_whose_storage_is_full_can_reimport_their_archive(
     run_import, creator, tmp_path, settings
 ):
     """What the archive matches is within the budget: only new files need space."""
@@ -254,7 +254,7 @@ def test_a_creator_whose_storage_is_full_can_reimport_her_archive(
 def test_a_file_unpacked_only_because_it_might_have_been_stored_before_stops_the_import(
     run_import, creator, tmp_path, settings
 ):
-    """Past the budget, an entry is unpacked only if one of her files has exactly its size (it
+    """Past the budget, an entry is unpacked only if one of their files has exactly its size (it
     may be that file); if it is not, the budget was passed and the import stops there."""
     first = run_import(creator, make_archive(tmp_path / "mine.zip", {"a.txt": poem(8)}))
     assert first.created_count == 1

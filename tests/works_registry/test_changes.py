@@ -34,7 +34,7 @@ def _work(owner, title="The Long Shore"):
 
 
 def licence(owner, developer, ref, *, uses=("train-genai",), works=None, starts_on=None, **dates):
-    """A licence grant from ``owner`` to ``developer`` (all her works unless ``works``), in
+    """A licence grant from ``owner`` to ``developer`` (all their works unless ``works``), in
     force from today unless ``starts_on`` says otherwise, through the service."""
     return consent.grant_create(
         actor=owner,
@@ -84,20 +84,20 @@ def test_an_override_lists_its_work_with_the_new_decision(creator, developer):
 def test_a_default_lists_every_work_of_the_creator_and_no_one_elses(
     creator, other_creator, developer
 ):
-    hers = [_work(creator, f"Hers {n}") for n in range(3)]
+    owned = [_work(creator, f"Theirs {n}") for n in range(3)]
     theirs = _work(other_creator)
     start = end_of_feed(developer)
     consent.defaults_set(actor=creator, owner=creator, choices={"train-ai": "allow"})
 
     entries, _ = follow(developer, start)
 
-    assert sorted(listed(entries)) == sorted(w.public_id for w in hers)
+    assert sorted(listed(entries)) == sorted(w.public_id for w in owned)
     assert theirs.public_id not in listed(entries)
     assert {e["work"]["decision"]["train-ai"]["choice"] for e in entries} == {"allow"}
 
 
 def test_a_default_of_many_works_is_listed_across_pages_resuming_inside_it(creator, developer):
-    hers = [_work(creator, f"Work {n}") for n in range(7)]
+    owned = [_work(creator, f"Work {n}") for n in range(7)]
     start = end_of_feed(developer)
     consent.defaults_set(actor=creator, owner=creator, choices={"search": "deny"})
     later = _work(creator, "Created after the default")
@@ -111,33 +111,33 @@ def test_a_default_of_many_works_is_listed_across_pages_resuming_inside_it(creat
         if not page.more:
             break
 
-    # Her works in order of registration, three a page — the one registered since too, as
+    # Their works in order of registration, three a page — the one registered since too, as
     # the default is read when the page is; its own change is then not listed again.
     assert pages == [
-        [w.public_id for w in hers[:3]],
-        [w.public_id for w in hers[3:6]],
-        [hers[6].public_id, later.public_id],
+        [w.public_id for w in owned[:3]],
+        [w.public_id for w in owned[3:6]],
+        [owned[6].public_id, later.public_id],
     ]
 
 
 def test_a_cursor_inside_a_default_resumes_there_after_new_changes(creator, developer):
-    hers = [_work(creator, f"Work {n}") for n in range(4)]
+    owned = [_work(creator, f"Work {n}") for n in range(4)]
     start = end_of_feed(developer)
     consent.defaults_set(actor=creator, owner=creator, choices={"search": "deny"})
     first = changes_page(developer=developer, position=start, limit=2)
-    consent.override_set(actor=creator, work=hers[0], choices={"search": "allow"})
+    consent.override_set(actor=creator, work=owned[0], choices={"search": "allow"})
 
     rest, _ = follow(developer, first.position)
 
-    assert listed(first.results) == [w.public_id for w in hers[:2]]
-    assert listed(rest) == [w.public_id for w in hers[2:]] + [hers[0].public_id]
+    assert listed(first.results) == [w.public_id for w in owned[:2]]
+    assert listed(rest) == [w.public_id for w in owned[2:]] + [owned[0].public_id]
     assert rest[-1]["work"]["decision"]["search"]["choice"] == "allow"
 
 
-def test_a_creator_resumed_inside_a_page_is_listed_again_for_her_next_change(creator, developer):
-    """A page that ended inside her default's works, then her next default: the next page
-    lists the rest of the first, and then *all* her works again for the second."""
-    hers = [_work(creator, f"Work {n}") for n in range(2)]
+def test_a_creator_resumed_inside_a_page_is_listed_again_for_their_next_change(creator, developer):
+    """A page that ended inside their default's works, then their next default: the next page
+    lists the rest of the first, and then *all* their works again for the second."""
+    owned = [_work(creator, f"Work {n}") for n in range(2)]
     start = end_of_feed(developer)
     consent.defaults_set(actor=creator, owner=creator, choices={"search": "deny"})
     first = changes_page(developer=developer, position=start, limit=2)
@@ -146,7 +146,7 @@ def test_a_creator_resumed_inside_a_page_is_listed_again_for_her_next_change(cre
     rest, _ = follow(developer, first.position, limit=2)
 
     assert first.more is True
-    assert sorted(listed(rest)) == sorted(w.public_id for w in hers)
+    assert sorted(listed(rest)) == sorted(w.public_id for w in owned)
     assert {e["work"]["decision"]["style"]["choice"] for e in rest} == {"allow"}
 
 
@@ -170,16 +170,16 @@ def test_a_licence_concerns_its_developer_only(creator, developer, other_develop
 def test_a_licence_for_all_works_lists_them_all_for_its_developer(
     creator, developer, other_developer
 ):
-    hers = [_work(creator, f"Work {n}") for n in range(3)]
+    owned = [_work(creator, f"Work {n}") for n in range(3)]
     start, other_start = end_of_feed(developer), end_of_feed(other_developer)
     grant = licence(creator, developer, "ALL-1", uses=["train-ai"])
     entries, middle = follow(developer, start)
     consent.grant_revoke(actor=creator, grant=grant)
     revoked, _ = follow(developer, middle)
 
-    assert sorted(listed(entries)) == sorted(w.public_id for w in hers)
+    assert sorted(listed(entries)) == sorted(w.public_id for w in owned)
     assert {e["work"]["decision"]["train-ai"]["source"] for e in entries} == {"grant"}
-    assert sorted(listed(revoked)) == sorted(w.public_id for w in hers)
+    assert sorted(listed(revoked)) == sorted(w.public_id for w in owned)
     assert {e["work"]["decision"]["train-ai"]["source"] for e in revoked} == {"built-in"}
     assert follow(other_developer, other_start)[0] == []
 
@@ -224,7 +224,7 @@ def test_claim_status_and_new_works_are_listed(creator, guild_staff, developer):
     assert entries[1]["removed"] is False
 
 
-def test_a_new_credit_name_lists_her_works(creator, developer):
+def test_a_new_credit_name_lists_their_works(creator, developer):
     work = _work(creator)
     start = end_of_feed(developer)
     profile_update(actor=creator, profile=creator.creator_profile, credit_name="A. Author")
@@ -236,7 +236,7 @@ def test_a_new_credit_name_lists_her_works(creator, developer):
 
 
 def test_a_deleted_account_lists_its_works_as_removals(creator, other_creator, developer):
-    hers = [_work(creator, f"Work {n}") for n in range(2)]
+    owned = [_work(creator, f"Work {n}") for n in range(2)]
     theirs = _work(other_creator)
     consent.defaults_set(actor=creator, owner=creator, choices={"search": "deny"})
     start = end_of_feed(developer)
@@ -244,7 +244,7 @@ def test_a_deleted_account_lists_its_works_as_removals(creator, other_creator, d
 
     entries, _ = follow(developer, start)
 
-    assert sorted(listed(entries)) == sorted(w.public_id for w in hers)
+    assert sorted(listed(entries)) == sorted(w.public_id for w in owned)
     assert all(e["removed"] is True and e["work"] is None for e in entries)
     assert theirs.public_id not in listed(entries)
     assert not Work.objects.filter(public_id__in=listed(entries)).exists()
@@ -366,7 +366,9 @@ def test_a_pending_site_is_not_listed(creator, developer):
     assert follow(developer, start)[0] == []
 
 
-def test_her_default_and_an_all_works_licence_list_her_sites(creator, developer, other_developer):
+def test_their_default_and_an_all_works_licence_list_their_sites(
+    creator, developer, other_developer
+):
     site = _site(creator)
     start, other_start = end_of_feed(developer), end_of_feed(other_developer)
     consent.defaults_set(actor=creator, owner=creator, choices={"train-ai": "allow"})
@@ -382,7 +384,7 @@ def test_her_default_and_an_all_works_licence_list_her_sites(creator, developer,
     assert follow(other_developer, other_middle[1])[0] == []
 
 
-def test_a_deleted_account_lists_her_sites_as_removals(creator, developer):
+def test_a_deleted_account_lists_their_sites_as_removals(creator, developer):
     site = _site(creator)
     work = _work(creator)
     start = end_of_feed(developer)

@@ -107,7 +107,7 @@ class World:
     """The creators, their works and the licences, as the operations change them."""
 
     def __init__(self, creators, staff, developer, other):
-        self.creators = creators  # [(user, the staff of her guild)]
+        self.creators = creators  # [(user, the staff of their guild)]
         self.staff = staff
         self.developers = [developer, other]
         self.deleted: set[int] = set()

@@ -1,4 +1,4 @@
-"""A site's life against a real local server: declared, checked on her request by the worker
+"""A site's life against a real local server: declared, checked on their request by the worker
 (eager here), verified; re-checked monthly by the beat's sweep; a failed re-check starts a
 grace week (emailed), after which the site is suspended (emailed — durable email rows); a
 success ends the grace. Time moves by the services' ``now`` argument, never by sleeping."""
@@ -37,7 +37,7 @@ def site_server(settings):
 
 @pytest.fixture
 def verified(creator, site_server):
-    """Her site at the local server, verified by a check at T0 (the token in the file)."""
+    """Their site at the local server, verified by a check at T0 (the token in the file)."""
     site = sites_services.site_declare(actor=creator, address=site_server.url + "/")
     site_server.publish_file(site.token)
     Site.objects.filter(pk=site.pk).update(next_check_at=T0)
@@ -76,7 +76,7 @@ def test_a_failed_first_check_leaves_the_site_pending_with_what_was_seen(
     site.refresh_from_db()
     assert site.status == Site.Status.PENDING and site.last_check_ok is False
     assert "answered HTTP 404" in site.last_check_message
-    assert site.next_check_at is None  # checked again when she asks
+    assert site.next_check_at is None  # checked again when they ask
     assert _site_answer(site_server.url + "/") == []
     assert not OutboundEmail.objects.filter(to=creator.email).exists()
 
@@ -86,7 +86,7 @@ def test_check_now_is_refused_while_a_check_runs_and_just_after_one(creator, sit
     sites_services.site_check_request(actor=creator, site=site, now=T0)  # not run: no commit
     with pytest.raises(ValidationError, match="already under way"):
         sites_services.site_check_request(actor=creator, site=site, now=T0 + timedelta(seconds=5))
-    # Its message was lost: once the lease is over, she may ask again.
+    # Its message was lost: once the lease is over, they may ask again.
     sites_services.site_check_request(actor=creator, site=site, now=T0 + timedelta(minutes=5))
     done = T0 + timedelta(minutes=6)
     sites_services.site_check(site_id=site.pk, now=done)
@@ -102,7 +102,7 @@ def test_the_monthly_recheck_then_the_grace_week_then_suspension(creator, verifi
     assert sites_services.sites_due(now=T0 + 29 * DAY) == []
     assert sites_services.sites_due(now=T0 + 30 * DAY) == [site.pk]
 
-    site_server.pages.clear()  # she took the token down
+    site_server.pages.clear()  # they took the token down
     day30 = T0 + 30 * DAY
     site = sites_services.site_check(site_id=site.pk, now=day30)
     assert site.status == Site.Status.VERIFIED and site.failing_since == day30
@@ -125,9 +125,9 @@ def test_the_monthly_recheck_then_the_grace_week_then_suspension(creator, verifi
     assert site.address in suspended.payload["body"]
     assert AuditEvent.objects.filter(action="site.suspend", object_id=str(site.pk)).exists()
     assert _site_answer(site_server.url + "/") == []
-    assert sites_services.sites_due(now=day30 + 60 * DAY) == []  # only when she asks
+    assert sites_services.sites_due(now=day30 + 60 * DAY) == []  # only when they ask
 
-    # She publishes the token again and checks: the site counts again.
+    # They publish the token again and check: the site counts again.
     site_server.publish_file(site.token)
     later = day30 + 9 * DAY
     sites_services.site_check_request(actor=creator, site=site, now=later)
@@ -194,13 +194,15 @@ def test_the_sweep_wakes_the_worker_for_due_sites_in_batches(
     assert verified.next_check_at > now + 29 * DAY
 
 
-def test_she_removes_her_site_and_it_stops_counting(creator, other_creator, verified, site_server):
+def test_a_creator_removes_their_site_and_it_stops_counting(
+    creator, other_creator, verified, site_server
+):
     with pytest.raises(Exception, match="not yours"):
         sites_services.site_remove(actor=other_creator, site=verified)
     site = sites_services.site_remove(actor=creator, site=verified)
     assert site.status == Site.Status.REMOVED and site.removed_by == creator
     assert _site_answer(site_server.url + "/") == []
-    # She may declare it again: a new site, a new token.
+    # They may declare it again: a new site, a new token.
     again = sites_services.site_declare(actor=creator, address=site_server.url + "/")
     assert again.pk != site.pk and again.token != site.token and again.status == "pending"
 

@@ -92,15 +92,15 @@ def test_resolving_removes_the_losing_site_and_tells_both(creator, other_creator
     with pytest.raises(ValidationError):
         site_conflict_resolve(actor=superuser, conflict=conflict, resolution="a_stands", reason="")
     site_conflict_resolve(
-        actor=superuser, conflict=conflict, resolution="b_stands", reason="Her portfolio."
+        actor=superuser, conflict=conflict, resolution="b_stands", reason="Their portfolio."
     )
     bob.refresh_from_db()
     alice.refresh_from_db()
     assert bob.status == Site.Status.REMOVED and bob.removed_by == superuser
-    assert bob.removed_reason == "Her portfolio."
+    assert bob.removed_reason == "Their portfolio."
     assert alice.status == Site.Status.VERIFIED
     [note] = site_conflict_notes(alice)
-    assert (note.outcome, note.reason) == ("stands", "Her portfolio.")
+    assert (note.outcome, note.reason) == ("stands", "Their portfolio.")
     [mail] = OutboundEmail.objects.filter(to=other_creator.email, subject__contains="decided")
     assert "yours was removed" in mail.payload["body"] and creator.email not in mail.payload["body"]
     with pytest.raises(ValidationError, match="already been resolved"):

@@ -117,7 +117,7 @@ def test_a_works_own_address_under_a_site_answers_the_work(creator, art):
     assert _sites(_answer("https://ada.example/art/high-tide")) == [art.public_id]
 
 
-def test_a_sites_decision_is_her_defaults_plus_your_all_works_licences(
+def test_a_sites_decision_is_their_defaults_plus_your_all_works_licences(
     creator, art, developer_key, other_developer_key
 ):
     developer, other = developer_key[0].developer, other_developer_key[0].developer
@@ -179,7 +179,7 @@ def test_the_lookup_answers_a_site_match_beside_unchanged_answers(api, creator, 
     assert (site["host"], site["path"], site["status"]) == ("ada.example", "/art", "verified")
     assert site["credit_name"] == "Alice Author" and site["method"] == "file"
     assert site["verified_at"] and "token" not in site
-    assert site["signals"]["content_usage"] == "train-ai=n, ai-use=n, search=y"  # her defaults
+    assert site["signals"]["content_usage"] == "train-ai=n, ai-use=n, search=y"  # their defaults
     assert outside == isbn == {"matched": False, "works": [], "truncated": False}
 
 
@@ -202,10 +202,10 @@ def test_spawning_answers_from_sites_too(developer_key, api_limits, creator, oth
     for use in ("train-ai", "train-genai"):
         Preference.objects.create(owner=creator, work=work, use=use, choice="allow")
     lines = [
-        "https://www.ada.example/art/x.jpg",  # her site, her default: denied
-        "https://ada.example/artificial",  # not her site
-        "https://bob.example/songs/1",  # his site, his default: allowed
-        "https://ada.example/art/open",  # a work of hers under the site, allowed
+        "https://www.ada.example/art/x.jpg",  # their site, their default: denied
+        "https://ada.example/artificial",  # not their site
+        "https://bob.example/songs/1",  # their site, their default: allowed
+        "https://ada.example/art/open",  # a work of theirs under the site, allowed
     ]
     client = Client(HTTP_AUTHORIZATION=f"API {developer_key[1]}")
     response = client.post("/api/v2/query/urls/", "\n".join(lines).encode(), "text/plain")

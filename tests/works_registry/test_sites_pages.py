@@ -2,7 +2,7 @@
 for a verified site's public page — everyone else 404, the sign-in page, or, for the people of an
 AI developer, their own dashboard), and what a creator does there: add a site (bad input gets a
 clear error and changes nothing), read its token and how to publish it, check it now (the
-status panel polled by htmx), remove it; her profile lists her sites."""
+status panel polled by htmx), remove it; their profile lists their sites."""
 
 from http import HTTPStatus
 
@@ -104,7 +104,7 @@ def test_a_sites_pages_are_its_owners_alone(
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
-def test_the_list_shows_each_creator_only_her_own_sites(client, request, persona, site):
+def test_the_list_shows_each_creator_only_their_own_sites(client, request, persona, site):
     expected = {"anonymous": LOGIN, "developer": HOME}.get(persona, HTTPStatus.OK)
     response = _request(client, request, persona, "get", reverse("sites:list"))
     _check(response, expected)
@@ -130,7 +130,7 @@ def test_a_verified_sites_public_page_is_for_everyone(client, request, persona, 
     ("persona", "expected"),
     [
         ("anonymous", LOGIN),
-        ("creator", HTTPStatus.NOT_FOUND),  # hers: never handled by her
+        ("creator", HTTPStatus.NOT_FOUND),  # theirs: never handled by them
         ("other_creator", HTTPStatus.NOT_FOUND),
         ("guild_staff", HTTPStatus.NOT_FOUND),  # routed to superusers: no shared guild
         ("other_guild_staff", HTTPStatus.NOT_FOUND),
@@ -151,10 +151,10 @@ def test_a_site_conflict_is_for_the_staff_it_is_routed_to(
     assert (conflict.status == "resolved") == (expected == HTTPStatus.OK)
 
 
-# --- What she does --------------------------------------------------------------------------
+# --- What they do --------------------------------------------------------------------------
 
 
-def test_she_adds_a_site_and_reads_how_to_prove_it(client, creator):
+def test_a_creator_adds_a_site_and_reads_how_to_prove_it(client, creator):
     client.force_login(creator)
     response = client.post(reverse("sites:list"), {"url": "www.ada.example/tom&jerry/"})
     site = Site.objects.get(owner=creator)
@@ -193,7 +193,7 @@ def test_a_bad_address_gets_a_clear_error_and_changes_nothing(client, creator, t
     assert not Site.objects.exists()
 
 
-def test_a_site_she_already_declared_is_refused(client, creator, site):
+def test_a_site_already_declared_is_refused(client, creator, site):
     client.force_login(creator)
     response = client.post(reverse("sites:list"), {"url": "http://www.ada.example/art/"})
     assert response.status_code == HTTPStatus.BAD_REQUEST
@@ -225,7 +225,7 @@ def test_check_now_shows_the_result_in_the_status_panel(
     assert 'hx-trigger="every 2s"' in response.content.decode()  # it polls the running check
 
 
-def test_she_removes_a_site(client, creator, site):
+def test_a_creator_removes_a_site(client, creator, site):
     client.force_login(creator)
     confirm = client.get(reverse("sites:remove", args=[site.public_id]))
     assert "Remove ada.example/art?" in confirm.content.decode()
@@ -241,7 +241,7 @@ def test_she_removes_a_site(client, creator, site):
     )
 
 
-def test_her_profile_lists_her_sites(client, creator, other_creator, site):
+def test_their_profile_lists_their_sites(client, creator, other_creator, site):
     _verify(site)
     sites_services.site_declare(actor=other_creator, address="https://bob.example/")
     client.force_login(creator)

@@ -74,7 +74,7 @@ def test_titles_and_authors_asked_together_match_only_in_their_own_pairs(creator
     assert title_author_matches({("Dawn", "Bob Bassist"): [1], ("Dusk", "Alice Author"): [2]}) == {}
 
 
-def test_every_work_of_hers_with_the_title_answers(creator):
+def test_every_work_of_theirs_with_the_title_answers(creator):
     first, second = register(creator, "Untitled"), register(creator, "Untitled!")
     works.work_set_status(actor=creator, work=Work.objects.get(pk=second), archived=True)
     assert title_author_matches({("untitled", "Alice Author"): [0]}) == {0: {first, second}}
