@@ -375,6 +375,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "works_registry.tasks.registry_exports_sweep",
         "schedule": 3600.0,
     },
+    # Emails to creators about their removal requests whose minute has passed and whose
+    # wake-up was lost (removals/updates.py).
+    "removals-updates-sweep": {
+        "task": "removals.tasks.creator_updates_sweep",
+        "schedule": env_float("REMOVALS_UPDATES_SWEEP_PERIOD", 30.0),
+    },
     # Removal notices acknowledged but not complied with nor disputed by their deadline.
     "removals-acknowledged-overdue": {
         "task": "removals.tasks.acknowledged_overdue_run",
@@ -603,6 +609,9 @@ REMOVALS_ANSWER_DUE_DAYS = env_int("REMOVALS_ANSWER_DUE_DAYS", 30)
 CONSENT_DIGEST_MAX_WORKS = env_int("CONSENT_DIGEST_MAX_WORKS", 10_000)
 # The consent ledger's anchor log: one JSON line (chain, length, head hash, time) appended per
 # change, outside the database, which `verify_ledger` compares every chain with. Keep it on other
+# Emails to a creator about one removal request within this many seconds of the first pending
+# one go out as one email listing each (removals/updates.py); 0 sends each at once.
+REMOVALS_UPDATES_WINDOW = env_float("REMOVALS_UPDATES_WINDOW", 60.0)
 # storage or ship it off the machine (docs/operations.md). Empty: no anchoring.
 CONSENT_ANCHOR_LOG = env("CONSENT_ANCHOR_LOG", str(VAR_DIR / "consent-anchors.log"))
 

@@ -39,7 +39,7 @@ from works.models import Work
 
 from .forms import ACCURACY_STATEMENT, GOOD_FAITH_STATEMENT
 from .models import RemovalRequest
-from .selectors import STATUS_WORDS, request_timeline
+from .selectors import request_timeline, status_words
 
 CHUNK = 64 * 1024
 # Ledger scopes that name works: an entry of these kinds is in the pack only if it names one of
@@ -334,7 +334,7 @@ def pack_build(removal: RemovalRequest):
                     "removals/offline/pack_summary.html",
                     {
                         "removal": removal,
-                        "status_words": STATUS_WORDS[removal.status],
+                        "status_words": status_words(removal),
                         "works": works,
                         "evidence_files": evidence_files,
                         "timeline": timeline,

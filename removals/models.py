@@ -205,3 +205,43 @@ class LetterTemplate(models.Model):
 
     def __str__(self):
         return f"Letter wording ({self.guild or 'portal default'})"
+
+
+class CreatorUpdate(models.Model):
+    """One thing to tell the creator about their request by email (a decision, a question, a
+    developer's answer…), kept in the database until the email carrying it is queued. The
+    updates of one request that fall within ``REMOVALS_UPDATES_WINDOW`` seconds of the first
+    pending one leave together, as one email listing each in order (``removals.updates``).
+
+    ``subject``, ``text`` and ``html`` are rendered when the update is recorded: the email says
+    what was true then. ``email`` is the outbox row that carried it (``accounts.mail``)."""
+
+    request = models.ForeignKey(RemovalRequest, on_delete=models.CASCADE, related_name="updates")
+    kind = models.CharField(max_length=40, help_text="The template: removals/email/<kind>_…")
+    subject = models.CharField(max_length=300)
+    text = models.TextField()
+    html = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    due_at = models.DateTimeField(help_text="When the email carrying it is sent at the latest.")
+    sent_at = models.DateTimeField(null=True, blank=True)
+    email = models.ForeignKey(
+        "accounts.OutboundEmail",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(
+                fields=["due_at"],
+                condition=Q(sent_at__isnull=True),
+                name="removal_update_due",
+            ),
+            models.Index(fields=["request", "created_at"], name="removal_update_request"),
+        ]
+
+    def __str__(self):
+        return f"{self.subject} ({self.request_id})"

@@ -21,6 +21,8 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
 
+from accounts.acting import acted_for_guild, capacity
+from accounts.acting import words as acting_words
 from accounts.models import GuildMembership, Mandate, User
 from consent.models import Preference
 from notices.models import AIDeveloper, Delivery, Notice, NoticeAnswer
@@ -58,6 +60,47 @@ STATUS_WORDS = {
     Status.RETRACTED: "You retracted it: a retraction notice went to every developer notified.",
     Status.CLOSED: "Closed: every developer answered, or the staff closed it.",
 }
+
+
+def _reviewers(request: RemovalRequest) -> str:
+    """Who reviews their request: their guild's staff, or — when none of their guilds has anyone
+    who may (``access.can_moderate``) — the portal's administrators."""
+    from .access import _eligible_staff, creator_guild_ids
+
+    guilds = creator_guild_ids(request.creator_id)
+    if guilds and (
+        _eligible_staff(
+            guilds, creator_id=request.creator_id, filed_by_id=request.filed_by_id
+        ).exists()
+    ):
+        return "your guild's staff"
+    return "the portal's administrators"
+
+
+def status_words(request: RemovalRequest) -> str:
+    """``STATUS_WORDS`` for their request, naming who actually reviews it and who decided it (a
+    portal administrator is never called "your guild's staff")."""
+    status = request.status
+    if status in (Status.SUBMITTED, Status.IN_REVIEW, Status.NEEDS_INFO):
+        who = _reviewers(request)
+        if who != "your guild's staff":
+            return (
+                STATUS_WORDS[status]
+                .replace("your guild's staff", who)
+                .replace("Your guild's staff", who[:1].upper() + who[1:])
+            )
+        return STATUS_WORDS[status]
+    if status in (Status.APPROVED, Status.REJECTED) and request.decided_by_id:
+        by = capacity(
+            member_id=request.creator_id, actor_id=request.decided_by_id, at=request.decided_at
+        )
+        if status == Status.REJECTED:
+            return f"Rejected by {by}: no notice was sent."
+        return (
+            f"Approved by {by}: the notices went to the developers, and each is followed to an "
+            "answer."
+        )
+    return STATUS_WORDS[status]
 
 
 def _topic_of(outer: str = "pk"):
@@ -191,13 +234,31 @@ class Timeline:
 
 
 def _who(event: RemovalEvent, request: RemovalRequest) -> str:
+    """Who took the step, as they read it: you, the portal, or the staff who did — named by the
+    guild they then acted for, or "a portal administrator" (issue 19: never "your guild's
+    staff" for a superuser who is not). Reads ``acted_for`` (``events_with_actors``)."""
     if event.actor_id is None:
         return "the portal"
     if event.actor_id == request.creator_id:
         return "you"
     if event.actor_id == request.filed_by_id:
         return "guild staff, for you"
-    return "your guild's staff"
+    return acting_words(
+        getattr(event, "acted_for", None) or "", administrator=event.actor.is_superuser
+    )
+
+
+def events_with_actors(request: RemovalRequest) -> QuerySet[RemovalEvent]:
+    """Their request's events, oldest first, each with its actor and the guild the actor then
+    acted for (``acted_for``): one query."""
+    return (
+        RemovalEvent.objects.filter(request=request)
+        .select_related("developer", "actor")
+        .annotate(
+            acted_for=acted_for_guild(member="request__creator_id", actor="actor_id", at="at")
+        )
+        .order_by("at", "pk")
+    )
 
 
 EVENT_NOTE_LABELS = {
@@ -403,11 +464,7 @@ def request_timeline(request: RemovalRequest, now: datetime | None = None) -> Ti
     developers, notices, deliveries and answers. A lane is overdue when its deadline passed
     without a final answer (complied or disputed), even if the developer acknowledged it."""
     now = now or timezone.now()
-    events = list(
-        RemovalEvent.objects.filter(request=request)
-        .select_related("developer")
-        .order_by("at", "pk")
-    )
+    events = list(events_with_actors(request))
     notices = list(
         Notice.objects.filter(topic=request.topic).select_related("developer").order_by("pk")
     )

@@ -21,7 +21,7 @@ from django.db.models.functions import Cast, Concat
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts import mail
+from accounts.acting import Capacity, capacity
 from accounts.models import Guild, Mandate, User
 from accounts.services import audit_record
 from consent import services as consent_services
@@ -32,7 +32,7 @@ from works.conflicts import blocked_work_ids
 from works.models import Work
 from works.services import claims_verify_many
 
-from . import letters
+from . import letters, updates
 from .access import can_moderate, creator_guild_ids, has_mandate, staff_guild_ids
 from .manifest import grants_by_developer, manifest_build
 from .models import Ask, RemovalEvent, RemovalEvidence, RemovalRequest
@@ -110,19 +110,19 @@ def _event(request, action, *, actor=None, note="", developer=None, notice=None,
     )
 
 
-def _detail_url(request: RemovalRequest) -> str:
-    return f"{settings.SITE_URL}{reverse('removals:detail', args=[request.pk])}"
-
-
 def _tell_creator(request: RemovalRequest, template: str, context: dict, *, step=None) -> None:
-    """Email them about a step — always for ``step=None``, else only if they chose that step."""
+    """Email them about a step — always for ``step=None``, else only if they chose that step.
+    Recorded now, in this transaction; sent with the request's other updates of the same
+    minute as one email (``removals.updates``)."""
     if step is not None and step not in request.notify_steps:
         return
-    mail.queue_templated(
-        f"removals/email/{template}",
-        [request.creator.email],
-        {"request": request, "request_url": _detail_url(request), **context},
-    )
+    updates.update_add(request=request, kind=template, context=context)
+
+
+def acting_as(request: RemovalRequest, actor: User, at) -> Capacity:
+    """How ``actor`` acted on their request at ``at``: as staff of one of their guilds (named), or
+    as a portal administrator — what their page and their emails say (issue 19)."""
+    return capacity(member_id=request.creator_id, actor_id=actor.pk, at=at) or Capacity()
 
 
 def _clean_text(value: str, label: str) -> str:
@@ -404,8 +404,9 @@ def info_request(*, actor: User, request: RemovalRequest, question: str) -> Remo
     _staff_decision(request, actor, Status.NEEDS_INFO, reason=question)
     request.status = Status.NEEDS_INFO
     request.save(update_fields=["status", "updated_at"])
-    _event(request, Action.INFO_REQUESTED, actor=actor, note=question)
-    _tell_creator(request, "info_requested", {"question": question})
+    event = _event(request, Action.INFO_REQUESTED, actor=actor, note=question)
+    by = acting_as(request, actor, event.at)
+    _tell_creator(request, "info_requested", {"question": question, "by": by})
     return request
 
 
@@ -434,7 +435,7 @@ def request_reject(*, actor: User, request: RemovalRequest, reason: str) -> Remo
         ]
     )
     _event(request, Action.REJECTED, actor=actor, note=reason, at=now)
-    _tell_creator(request, "rejected", {"reason": reason})
+    _tell_creator(request, "rejected", {"reason": reason, "by": acting_as(request, actor, now)})
     return request
 
 
@@ -524,8 +525,10 @@ def request_approve(
         works=works,
         reason=f"Checked in the review of removal request {request.pk}.",
         access_checked=True,  # they are in ``actor``'s queue (stranded requests: superusers)
+        notify=False,  # told below, in the same email as the approval
     )
     now = timezone.now()
+    by = acting_as(request, actor, now)
     if verified:
         _event(
             request,
@@ -533,6 +536,15 @@ def request_approve(
             actor=actor,
             note=", ".join(w.title for w in verified),
             at=now,
+        )
+        _tell_creator(
+            request,
+            "claims_verified",
+            {
+                "works": verified,
+                "by": by,
+                "works_url": f"{settings.SITE_URL}{reverse('works:list')}",
+            },
         )
     manifest = manifest_build([w.pk for w in works])
     guild = reviewing_guild(request, actor)
@@ -595,7 +607,12 @@ def request_approve(
     _tell_creator(
         request,
         "approved",
-        {"developers": developers, "due": due, "offer_deny": bool(deny_uses(request))},
+        {
+            "developers": developers,
+            "due": due,
+            "offer_deny": bool(deny_uses(request)),
+            "by": by,
+        },
         step=Action.APPROVED,
     )
     return notices

@@ -125,6 +125,13 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _removal_updates_at_once(settings):
+    """Emails to a creator about their removal request go at once, one per update, unless a test
+    sets the minute they are gathered in (tests/removals/test_creator_updates.py does)."""
+    settings.REMOVALS_UPDATES_WINDOW = 0
+
+
 # The database settings name before pytest-django swaps in the test database.
 _REAL_DATABASE_NAME = django_settings.DATABASES["default"]["NAME"]
 

@@ -2,6 +2,7 @@
 
 from django.db.models import Q, QuerySet
 
+from accounts.acting import Capacity, acted_as_member_staff, capacities
 from accounts.folding import fold_title
 from accounts.models import User
 
@@ -73,7 +74,8 @@ def claim_queue(user: User) -> QuerySet[Work]:
 
 
 def counts_for_owner(user: User) -> dict[str, int]:
-    """Her catalogue at a glance, in two queries: works by state, and open conflicts."""
+    """Their catalogue at a glance, in two queries: works by state (verified ones split by who
+    verified them), and open conflicts."""
     from django.db.models import Count
 
     from .models import Conflict
@@ -92,3 +94,22 @@ def counts_for_owner(user: User) -> dict[str, int]:
         Q(work_a__owner=user) | Q(work_b__owner=user), status=Conflict.Status.OPEN
     ).count()
     return counts
+def claim_deciders(works) -> dict[int, Capacity]:
+    """``{work id: Capacity}`` of who decided each decided claim among ``works`` — the guild
+    whose staff did, or a portal administrator — in three queries."""
+    acts = {
+        w.pk: (w.owner_id, w.claim_decided_by_id, w.claim_decided_at)
+        for w in works
+        if w.claim_state != Work.Claim.SELF_DECLARED and w.claim_decided_by_id
+    }
+    found = capacities(acts.values())
+    return {pk: found[act] for pk, act in acts.items() if act in found}
+
+
+    by_guild = acted_as_member_staff(
+        member="owner_id", actor="claim_decided_by_id", at="claim_decided_at"
+    )
+        # Who actually verified (issue 19): their guild's staff, or someone else — a portal
+        # administrator, when they had no guild to ask.
+        verified_by_guild=Count("pk", filter=Q(by_guild, claim_state=claim.VERIFIED)),
+    counts["verified_otherwise"] = counts["verified"] - counts["verified_by_guild"]

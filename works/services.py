@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from accounts import broker, mail
 from accounts import storage as stored_files
+from accounts.acting import capacity
 from accounts.folding import fold_title
 from accounts.models import User
 from accounts.services import audit_record
@@ -599,13 +600,15 @@ def claim_decide(*, actor: User, work: Work, verify: bool, reason: str = "") -> 
         {
             "work": work,
             "work_url": f"{settings.SITE_URL}{reverse('works:detail', args=[work.public_id])}",
+            # Who decided: her guild's staff, or a portal administrator (issue 19).
+            "by": capacity(member_id=work.owner_id, actor_id=actor.pk, at=work.claim_decided_at),
         },
     )
     return work
 
 
 def claims_verify_many(
-    *, actor: User, works, reason: str = "", access_checked: bool = False
+    *, actor: User, works, reason: str = "", access_checked: bool = False, notify: bool = True
 ) -> list[Work]:
     """Verify, in one go, the self-declared claims among ``works`` of one creator — the claim
     check staff make while reviewing their removal request. The same rule as ``claim_decide``
@@ -615,7 +618,10 @@ def claims_verify_many(
     ``access_checked``: the caller has already decided that ``actor`` may vouch for them — the
     moderator approving their removal request (``removals.access.can_moderate``), which includes
     the superuser deciding a request stranded because their guilds' only staff are themselves or
-    whoever filed it. Nobody ever verifies their own claims."""
+    whoever filed it. Nobody ever verifies their own claims.
+
+    ``notify=False``: the caller tells them itself (a removal request's approval says it in the
+    same email as the approval)."""
     works = list(works)
     owners = {w.owner_id for w in works}
     if not works:
@@ -650,9 +656,15 @@ def claims_verify_many(
         reason=reason.strip(),
     )
     owner = targets[0].owner
+    if not notify:
+        return targets
     mail.queue_templated(
         "works/email/claims_verified",
         [owner.email],
-        {"works": targets, "works_url": f"{settings.SITE_URL}{reverse('works:list')}"},
+        {
+            "works": targets,
+            "works_url": f"{settings.SITE_URL}{reverse('works:list')}",
+            "by": capacity(member_id=owner.pk, actor_id=actor.pk, at=now),
+        },
     )
     return targets

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from consent.vocabulary import Use
 from notices.models import AIDeveloper
+from works.selectors import claim_deciders
 
 from .. import selectors, services
 from ..access import request_for_creator
@@ -43,6 +44,10 @@ def request_context(removal: RemovalRequest, user, *, works_page=None) -> dict:
     """What their request page shows."""
     timeline = selectors.request_timeline(removal)
     works = Paginator(selectors.request_works(removal), WORKS_PAGE_SIZE).get_page(works_page)
+    works.object_list = list(works.object_list)
+    deciders = claim_deciders(works.object_list)
+    for work in works.object_list:
+        work.claim_by = deciders.get(work.pk)
     approved = removal.status in (Status.APPROVED, Status.CLOSED)
     deny = selectors.deny_preview(removal) if approved else ([], 0, 0)
     return {
@@ -51,7 +56,7 @@ def request_context(removal: RemovalRequest, user, *, works_page=None) -> dict:
         "works": works,
         "evidence": list(removal.evidence.all()),
         "tone": selectors.STATUS_TONE[removal.status],
-        "status_words": selectors.STATUS_WORDS[removal.status],
+        "status_words": selectors.status_words(removal),
         "question": selectors.latest_question(removal),
         "acting_for": user.pk != removal.creator_id,
         "can_edit": removal.status in RemovalRequest.EDITABLE,

@@ -37,6 +37,7 @@ from notices.models import AIDeveloper, Delivery, Notice, NoticeAnswer
 from works.access import conflicts_handled_by
 from works.conflicts import blocked_work_ids, match_phrase
 from works.models import Conflict, Work, WorkIdentifier
+from works.selectors import claim_deciders
 
 from .. import letters, services, stats
 from ..access import reached_staff_filter, request_for_moderator
@@ -209,7 +210,9 @@ def _work_page(request, obj, blocked_ids: set[int]):
                     "handled_here": conflict.pk in mine,
                 }
             )
+    deciders = claim_deciders(page)  # who verified each claim: their guild's staff, or an admin
     for work in page:
+        work.claim_by = deciders.get(work.pk)
         work.open_conflicts = by_work.get(work.pk, [])
         work.blocked = work.pk in blocked_ids
         file = getattr(work, "file", None)

@@ -17,8 +17,8 @@ from django.urls import reverse
 from accounts import mail
 from accounts.models import OutboundEmail
 from notices.models import Notice
-from removals import services
-from removals.models import RemovalEvidence, RemovalRequest
+from removals import services, updates
+from removals.models import CreatorUpdate, RemovalEvidence, RemovalRequest
 from tests.accounts import outbox
 from tests.services import free_port
 
@@ -50,13 +50,20 @@ def test_approval_with_broker_down_and_smtp_refusing_answers_success_and_mails_t
     obj.refresh_from_db()
     assert obj.status == RemovalRequest.Status.APPROVED
     assert Notice.objects.filter(topic=obj.topic, kind=Notice.Kind.NOTICE).count() == 2
-    # Her email is in the database, nothing was sent inside the request.
-    email = OutboundEmail.objects.get(to=creator.email, subject__contains="approved")
-    assert email.status == Status.QUEUED and email.attempts == 0
+    # What to tell them is in the database (its wake-up was lost with the broker), nothing was
+    # sent inside the request.
+    update = CreatorUpdate.objects.get(request=obj, kind="approved")
+    assert update.sent_at is None
     assert smtp.messages == []
 
-    # The broker is back, the mail server still says 451: tried, kept, due again later.
+    # The broker is back: beat's sweep of their updates queues their email in the outbox.
     broker_outage.up(smtp)
+    updates.updates_sweep()
+    email = OutboundEmail.objects.get(to=creator.email, subject__contains="approved")
+    update.refresh_from_db()
+    assert update.email_id == email.pk and update.sent_at is not None
+
+    # The mail server still says 451: tried, kept, due again later.
     outbox.sweep_until(
         lambda: OutboundEmail.objects.filter(
             pk=email.pk, status=Status.QUEUED, last_error__contains="451"

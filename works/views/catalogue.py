@@ -174,6 +174,8 @@ def work_file_upload(request, public_id):
     form = FileForm(request.POST, request.FILES)
     _upload_errors(request, form, {"file": "file"})
     if form.is_valid():
+        # Who verified or rejected the claim: their guild's staff, or a portal administrator.
+        "claim_by": SimpleLazyObject(lambda: selectors.claim_deciders([work]).get(work.pk)),
         try:
             services.work_file_attach(
                 actor=request.user, work=work, upload=form.cleaned_data["file"]
@@ -325,3 +327,4 @@ def public_work(request, public_id):
             "identifiers": work.identifiers.all(),
         },
     )
+    work.claim_by = selectors.claim_deciders([work]).get(work.pk)
