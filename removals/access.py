@@ -96,10 +96,10 @@ def moderation_scope(user: User) -> Q:
     scope = Q(creator_id__in=verified.filter(guild_id__in=staff_guild_ids(user)).values("user_id"))
     if user.is_superuser:
         # Stranded: none of their verified guilds has staff other than them and the filer.
-        her_guilds = verified.filter(user_id=OuterRef(OuterRef("creator_id"))).values("guild_id")
+        guilds_of = verified.filter(user_id=OuterRef(OuterRef("creator_id"))).values("guild_id")
         scope |= ~Exists(
             _eligible_staff(
-                her_guilds, creator_id=OuterRef("creator_id"), filed_by_id=OuterRef("filed_by_id")
+                guilds_of, creator_id=OuterRef("creator_id"), filed_by_id=OuterRef("filed_by_id")
             )
         )
     return scope & ~Q(creator=user) & ~Q(filed_by=user) & reached_staff_filter()

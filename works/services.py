@@ -600,7 +600,7 @@ def claim_decide(*, actor: User, work: Work, verify: bool, reason: str = "") -> 
         {
             "work": work,
             "work_url": f"{settings.SITE_URL}{reverse('works:detail', args=[work.public_id])}",
-            # Who decided: her guild's staff, or a portal administrator (issue 19).
+            # Who decided: their guild's staff, or a portal administrator (issue 19).
             "by": capacity(member_id=work.owner_id, actor_id=actor.pk, at=work.claim_decided_at),
         },
     )

@@ -288,7 +288,7 @@ def test_their_list_shows_status_works_developers_and_answers(
     assert page.index(f"Removal request {approved.pk}") < page.index(draft.title)
 
 
-def test_her_list_takes_the_same_queries_at_10_and_300_requests(
+def test_their_list_takes_the_same_queries_at_10_and_300_requests(
     creator_client, creator, developer, two_works
 ):
     from django.db import connection

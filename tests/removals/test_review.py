@@ -78,7 +78,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, make_request):
 @pytest.mark.parametrize(
     "persona", ["creator", "other_creator", "other_guild_staff", "superuser", "charlie"]
 )
-def test_people_outside_her_guilds_get_404_and_change_nothing(
+def test_people_outside_their_guilds_get_404_and_change_nothing(
     client, make_request, persona, request, guild_staff
 ):
     obj = make_request()  # their guild has staff to decide it: superusers do not step in

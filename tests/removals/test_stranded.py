@@ -88,7 +88,7 @@ def test_when_the_only_staff_filed_it_under_their_mandate_superusers_decide(
     _superuser_moderates(client, superuser, obj)
 
 
-def test_when_their_guilds_only_staff_is_herself_superusers_decide(
+def test_when_their_guilds_only_staff_is_themselves_superusers_decide(
     client, superuser, creator, wggb, developer
 ):
     factories.StaffAppointmentFactory(user=creator, guild=wggb)
