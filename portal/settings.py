@@ -487,6 +487,10 @@ SITES_CHECK_INTERVAL = env_int("SITES_CHECK_INTERVAL", 30)
 SITES_MAX_PER_CREATOR = env_int("SITES_MAX_PER_CREATOR", 50)
 WORKS_STORAGE_QUOTA = env_int("WORKS_STORAGE_QUOTA_MB", 20 * 1024) * MB  # per creator
 WORKS_UPLOADS_PER_HOUR = env_int("WORKS_UPLOADS_PER_HOUR", 200)  # per creator
+# A file chosen on "Register a work" whose form failed elsewhere is kept this long for its owner
+# (works/pending.py), at most WORKS_PENDING_UPLOADS_PER_CREATOR at a time (the oldest go first).
+WORKS_PENDING_UPLOAD_MAX_AGE = env_int("WORKS_PENDING_UPLOAD_MAX_AGE", 24 * 3600)
+WORKS_PENDING_UPLOADS_PER_CREATOR = env_int("WORKS_PENDING_UPLOADS_PER_CREATOR", 3)
 WORKS_THUMBNAIL_SIZE = env_int("WORKS_THUMBNAIL_SIZE", 480)
 # A file still "processing" this long after upload is queued again by the beat sweep (its
 # broker message may have been lost): the database, not the broker, says what is left to do.

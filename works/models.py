@@ -401,3 +401,35 @@ class Conflict(models.Model):
 
     def __str__(self):
         return f"Conflict {self.pk}: {self.work_a_id} ~ {self.work_b_id}"
+
+
+def new_pending_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def pending_path(instance, filename):
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"pending/{instance.owner_id}/{uuid.uuid4().hex}.{ext}"
+
+
+class PendingUpload(models.Model):
+    """A file chosen on "Register a work" when the form failed on another field (or named a
+    possible duplicate): vetted by its content, then kept for its owner alone, so that sending
+    the form again without choosing it again registers the work with it. It is the owner's for
+    ``WORKS_PENDING_UPLOAD_MAX_AGE`` seconds; the works sweep deletes older ones
+    (works/pending.py)."""
+
+    token = models.CharField(max_length=64, unique=True, default=new_pending_token, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    file = models.FileField(upload_to=pending_path, max_length=300)
+    original_name = models.CharField(max_length=255)
+    size = models.BigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    mime = models.CharField(max_length=100)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"Pending upload {self.original_name} of user {self.owner_id}"

@@ -4,7 +4,7 @@ from django.conf import settings
 
 from accounts.storage import StorageUnavailable
 
-from . import imports, services
+from . import imports, pending, services
 
 
 @shared_task(
@@ -30,6 +30,7 @@ def work_file_process(self, file_id: int) -> None:
 @shared_task
 def work_files_sweep() -> None:
     services.work_files_sweep()
+    pending.pending_uploads_sweep()  # files kept for "Register a work" past their time
 
 
 # --- Catalogue imports -------------------------------------------------------------------------

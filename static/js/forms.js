@@ -1,6 +1,7 @@
 // Forms: when a page comes back with errors, move the focus to the "There is a problem" box
-// (templates/includes/form_errors.html) so a keyboard or screen-reader user starts there and a
-// sighted one sees it without scrolling; a link in the box focuses the field it names.
+// (templates/includes/form_errors.html; or another box marked data-focus-on-load, such as
+// "This work may already be in your catalogue") so a keyboard or screen-reader user starts
+// there and a sighted one sees it without scrolling; a link in the box focuses its field.
 (function () {
   "use strict";
 
@@ -23,7 +24,7 @@
   }
 
   function init() {
-    var summary = document.querySelector("[data-error-summary]");
+    var summary = document.querySelector("[data-error-summary], [data-focus-on-load]");
     if (!summary) {
       return;
     }

@@ -150,10 +150,11 @@ def test_the_storage_quota_is_enforced(upload, tmp_path, settings):
 
 def test_uploads_are_rate_limited(upload, tmp_path, settings):
     settings.WORKS_UPLOADS_PER_HOUR = 2
-    path = files.make_txt(tmp_path / "a.txt")
-    assert upload(path, title="one").status_code == HTTPStatus.FOUND
-    assert upload(path, title="two").status_code == HTTPStatus.FOUND
-    response = upload(path, title="three")
+    # Different files: the same file twice is said to be a possible duplicate (issue 19).
+    texts = [files.make_txt(tmp_path / f"{n}.txt", text=f"Poem {n}") for n in range(3)]
+    assert upload(texts[0], title="one").status_code == HTTPStatus.FOUND
+    assert upload(texts[1], title="two").status_code == HTTPStatus.FOUND
+    response = upload(texts[2], title="three")
     assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
     assert Work.objects.count() == 2
 

@@ -15,17 +15,18 @@ from accounts.downloads import private_download, stored_image
 from accounts.forms import add_service_errors
 from accounts.selectors import user_roles
 
-from .. import selectors, services
+from .. import pending, selectors, services
 from ..access import work_for_owner, work_for_owner_or_reviewer, work_for_reviewer
 from ..conflicts import conflict_notes
+from ..duplicates import work_duplicates
 from ..forms import (
     ClaimDecisionForm,
     ClaimRequestForm,
     FileForm,
-    WorkCreateForm,
     WorkFilterForm,
     WorkForm,
 )
+from ..forms_register import WorkRegisterForm
 from ..models import ClaimEvidence, Work
 from ..uploads import install_handler, upload_allowance_take
 
@@ -100,26 +101,57 @@ def work_list(request):
 
 @upload_view
 def work_create(request):
-    form = WorkCreateForm(request.POST or None, request.FILES or None)
+    form = WorkRegisterForm(request.POST or None, request.FILES or None, owner=request.user)
+    duplicates = None
     if request.method == "POST":
         _upload_errors(request, form, {"file": "file"})
         if form.is_valid():
-            try:
-                work = services.work_create(
-                    owner=request.user,
-                    identifiers=form.identifiers,
-                    upload=form.cleaned_data.get("file"),
-                    **form.work_fields,
+            if not form.cleaned_data["register_anyway"]:
+                duplicates = work_duplicates(
+                    owner=request.user, identifiers=form.identifiers, sha256=form.sha256
                 )
-            except ValidationError as exc:
-                add_service_errors(
-                    form,
-                    exc if hasattr(exc, "error_dict") else ValidationError({"file": exc.messages}),
-                )
-            else:
-                messages.success(request, f"“{work.title}” is registered.")
-                return redirect(work.get_absolute_url())
-    return render(request, "works/form.html", {"form": form, "work": None})
+            if not duplicates:
+                try:
+                    work = pending.work_register(
+                        owner=request.user,
+                        fields=form.work_fields,
+                        identifiers=form.identifiers,
+                        upload=form.cleaned_data.get("file"),
+                        kept=form.kept,
+                    )
+                except ValidationError as exc:
+                    add_service_errors(form, _on_file(exc))
+                else:
+                    messages.success(request, f"“{work.title}” is registered.")
+                    return redirect(work.get_absolute_url())
+        _keep_chosen_file(request, form)
+    return render(
+        request, "works/form.html", {"form": form, "work": None, "duplicates": duplicates}
+    )
+
+
+def _on_file(exc: ValidationError) -> ValidationError:
+    """A service's error that names no field is about the file."""
+    return exc if hasattr(exc, "error_dict") else ValidationError({"file": exc.messages})
+
+
+def _keep_chosen_file(request, form) -> None:
+    """The form is shown again: keep a newly chosen, acceptable file so that sending the form
+    again without choosing it registers the work with it (works/pending.py)."""
+    upload = form.files.get("file")
+    if upload is None or form.has_error("file"):
+        if form.has_error("file"):
+            form.show_kept(None)
+        return
+    try:
+        kept = pending.pending_upload_keep(owner=request.user, upload=upload)
+    except ValidationError as exc:
+        form.add_error("file", exc.messages)
+        form.show_kept(None)
+        return
+    if form.kept is not None:  # the new choice replaces the file kept before
+        pending.pending_upload_discard(pending=form.kept)
+    form.show_kept(kept)
 
 
 @login_required
