@@ -22,8 +22,9 @@ def smtp_mail(settings, smtp_server):
 
 
 def test_new_creator_signs_up_verifies_signs_in_and_claims_membership(
-    live_server, page, audit, smtp_mail, wggb
+    live_server, page, audit, smtp_mail, wggb, settings
 ):
+    settings.SITE_URL = live_server.url  # account emails link to SITE_URL (issue 19)
     page.goto(live_server.url + "/")
     audit(page)
     page.get_by_role("link", name=re.compile("sign up", re.I)).first.click()
@@ -37,9 +38,10 @@ def test_new_creator_signs_up_verifies_signs_in_and_claims_membership(
 
     message = wait_for(lambda: smtp_mail.messages, what="the verification email")[0]
     assert message["To"] == "nora@example.org"
-    link = re.search(
-        r"https?://\S+/accounts/confirm-email/\S+/", message.get_body(("plain",)).get_content()
-    ).group(0)
+    body = message.get_body(("plain",)).get_content()
+    assert "Hello from the Creator Consent Portal!" in body
+    link = re.search(r"https?://\S+/accounts/confirm-email/\S+/", body).group(0)
+    assert link.startswith(live_server.url + "/")
     page.goto(link)
     audit(page)
     page.get_by_role("button", name=re.compile("confirm", re.I)).click()
