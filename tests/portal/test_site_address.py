@@ -114,6 +114,16 @@ def test_pages_that_said_contact_us_name_the_support_address(client, settings):
         assert 'href="mailto:help@consent.example"' in page, name
 
 
+def test_the_forbidden_page_says_how_to_reach_the_administrators(client, settings, db):
+    settings.SUPPORT_EMAIL = "help@consent.example"
+    client.force_login(factories.DeveloperMemberFactory().user)
+
+    response = client.get(reverse("removals:create"))  # the people of a developer file none
+
+    assert response.status_code == 403
+    assert 'href="mailto:help@consent.example"' in response.content.decode()
+
+
 def test_every_login_the_banner_lists_is_a_demo_account_and_it_lists_the_developer(db):
     banner = RUN_SH.read_text()
     logins = re.findall(r"^    (.+?)\s{2,}(\S+@demo\.example)$", banner, re.MULTILINE)
