@@ -1,6 +1,9 @@
+import copy
+
 from django import forms
 from django.core.exceptions import ValidationError
 
+from . import extensions
 from .models import Work
 from .services import SCHEMES, identifiers_parse
 
@@ -159,6 +162,11 @@ class WorkFilterForm(forms.Form):
         choices=[("", "Any claim"), ("pending", "Awaiting verification")]
         + list(Work.Claim.choices),
     )
+    conflict = forms.ChoiceField(
+        label="Conflicts",
+        required=False,
+        choices=[("", "With or without"), ("open", "With a possible conflict")],
+    )
     status = forms.ChoiceField(
         label="Show",
         required=False,
@@ -174,3 +182,33 @@ class WorkFilterForm(forms.Form):
             ("year", "Year"),
         ],
     )
+
+    # Filters the apps above ``works`` add (``works.extensions``): AI choices, from ``consent``.
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        extra = {}
+        for list_filter in extensions.list_filters:
+            extra.update({name: copy.deepcopy(f) for name, f in list_filter.fields.items()})
+        if extra:  # before "Show" and "Sort by"
+            tail = {name: self.fields.pop(name) for name in ("status", "sort")}
+            self.fields.update({**extra, **tail})
+
+    def clean(self):
+        data = super().clean()
+        for list_filter in extensions.list_filters:
+            for name, error in list_filter.clean(data).items():
+                self.add_error(name, error)
+        return data
+
+    @property
+    def narrows(self) -> bool:
+        """Whether the valid form leaves works out (not counting "Show" and "Sort by")."""
+        data = self.cleaned_data
+        return bool(data.get("q") or data.get("kind") or data.get("claim") or self.beyond_search)
+
+    @property
+    def beyond_search(self) -> bool:
+        """Whether it filters on more than the bulk AI-choice page can repeat (its "works
+        matching a search" takes the search, kind, claim and status only)."""
+        data = self.cleaned_data
+        return bool(data.get("conflict")) or any(f.active(data) for f in extensions.list_filters)

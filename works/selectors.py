@@ -1,11 +1,12 @@
 """Reads about works."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 
 from accounts.acting import Capacity, acted_as_member_staff, capacities
 from accounts.folding import fold_title
 from accounts.models import User
 
+from . import extensions
 from .access import reviewable_by
 from .identifiers import SCHEMES, normalise
 from .models import Work, WorkIdentifier
@@ -40,7 +41,13 @@ def works_for_owner(
     claim: str = "",
     status: str = "active",
     sort: str = "newest",
+    conflict: str = "",
+    extra: dict | None = None,
 ) -> QuerySet[Work]:
+    """The creator's works, filtered as the works list's filter form says. ``conflict="open"``
+    keeps the works with a possible conflict still open; ``extra`` is the form's cleaned data
+    for the filters other apps add (``works.extensions``: AI choices). Every filter is a
+    condition of one query."""
     works = Work.objects.filter(owner=user).select_related("file")
     if status in (Work.Status.ACTIVE, Work.Status.ARCHIVED):
         works = works.filter(status=status)
@@ -59,7 +66,30 @@ def works_for_owner(
         folded = fold_title(q)
         title = Q(title_folded__contains=folded) if folded else Q(title__icontains=q)
         works = works.filter(title | identifier_matches(q))
+    if conflict == "open":
+        works = works.filter(has_open_conflict())
+    for list_filter in extensions.list_filters:
+        if extra and list_filter.active(extra):
+            works = list_filter.apply(works, user, extra)
     return works.order_by(*SORTS.get(sort, SORTS["newest"])).prefetch_related("identifiers")
+
+
+def has_open_conflict() -> Q:
+    """A filter on works in a conflict still open, on either side."""
+    from .models import Conflict
+
+    open_conflicts = Conflict.objects.filter(status=Conflict.Status.OPEN)
+    return Q(Exists(open_conflicts.filter(work_a=OuterRef("pk")))) | Q(
+        Exists(open_conflicts.filter(work_b=OuterRef("pk")))
+    )
+
+
+def with_open_conflict_flag(works: QuerySet[Work]) -> QuerySet[Work]:
+    """``works``, each with ``open_conflict``: whether it is in a conflict still open (a
+    subquery of the same query, for a page's badges)."""
+    return works.annotate(
+        open_conflict=ExpressionWrapper(has_open_conflict(), output_field=BooleanField())
+    )
 
 
 def claim_queue(user: User) -> QuerySet[Work]:

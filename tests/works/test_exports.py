@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests import factories
-from works.exports import COLUMNS, catalogue_rows
+from works.exports import COLUMNS, catalogue_rows, columns
 from works.imports.csvfiles import CSV_COLUMNS
 from works.models import Work, WorkFile, WorkIdentifier
 
@@ -159,7 +159,7 @@ def test_json_document_has_the_creator_and_the_works(client, creator, work):
     assert document["creator"] == {"credit_name": "Alice Author"}
     assert document["exported_at"].startswith(today[:4])
     [item] = document["works"]
-    assert list(item) == list(COLUMNS)
+    assert list(item) == list(columns())  # COLUMNS, then each AI use's effective choice
     assert item["public_id"] == work.public_id
     assert item["year"] == 2019
     assert item["isbn"] == "9780306406157"
@@ -210,7 +210,8 @@ def test_every_import_template_column_is_in_the_export(client, creator, work):
     client.force_login(creator)
     _, content = download(client, "works:export-csv")
     header = next(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
-    assert header == list(COLUMNS)
+    assert header == list(columns())
+    assert header[: len(COLUMNS)] == list(COLUMNS)
     assert set(IMPORT_TEMPLATE_COLUMNS) <= set(header)
 
 
@@ -232,15 +233,16 @@ def test_queries_do_not_grow_with_the_catalogue(
     _catalogue(creator, count)
     client.force_login(creator)
     response = client.get(reverse(name))
-    # The works in one query, their identifiers in one more per chunk of 2,000.
-    with django_assert_max_num_queries(2):
+    # The works in one query; per chunk of 2,000 their identifiers and their AI choices.
+    with django_assert_max_num_queries(3):
         content = b"".join(response.streaming_content)
     assert content.count(b"https://alice.example/") == count
 
 
 def test_identifiers_are_fetched_per_chunk(creator, django_assert_num_queries):
     _catalogue(creator, 12)
-    with django_assert_num_queries(1 + 3):  # the works, then identifiers for 5 + 5 + 2 works
+    # The works, then identifiers and AI choices for 5 + 5 + 2 works.
+    with django_assert_num_queries(1 + 3 * 2):
         rows = list(catalogue_rows(creator, chunk_size=5))
     assert [row["title"] for row in rows] == [f"Work {i}" for i in range(12)]
     assert all(row["urls"].startswith("https://alice.example/") for row in rows)

@@ -73,7 +73,8 @@ def _upload_errors(request, form, mapping: dict[str, str]) -> None:
 @require_GET
 def work_list(request):
     filters = WorkFilterForm(request.GET or None)
-    data = filters.cleaned_data if filters.is_valid() else {}
+    valid = filters.is_valid()
+    data = filters.cleaned_data if valid else {}
     works = selectors.works_for_owner(
         request.user,
         q=data.get("q") or "",
@@ -81,7 +82,10 @@ def work_list(request):
         claim=data.get("claim") or "",
         status=data.get("status") or "active",
         sort=data.get("sort") or "newest",
+        conflict=data.get("conflict") or "",
+        extra=data,
     )
+    works = selectors.with_open_conflict_flag(works)
     page = Paginator(works, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -92,7 +96,9 @@ def work_list(request):
             "page": page,
             "filters": filters,
             "query": query.urlencode(),
-            "filtered": bool(data.get("q") or data.get("kind") or data.get("claim")),
+            "filtered": valid and filters.narrows,
+            # The bulk AI-choice page repeats the search, kind, claim and status only.
+            "bulk_applies": not (valid and filters.beyond_search),
             "has_any_works": page.paginator.count > 0
             or Work.objects.filter(owner=request.user).exists(),
         },

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from ..csvsafe import stream_rows
-from ..exports import COLUMNS, STATUSES, catalogue_rows
+from ..exports import STATUSES, catalogue_rows, columns
 
 PIECE_SIZE = 64 * 1024
 
@@ -58,7 +58,7 @@ def export_csv(request):
     if status is None:
         return _bad_status()
     rows = catalogue_rows(request.user, status=status)
-    lines = stream_rows(chain([COLUMNS], (row.values() for row in rows)))
+    lines = stream_rows(chain([columns()], (row.values() for row in rows)))
     return _download(lines, content_type="text/csv; charset=utf-8", extension="csv")
 
 
