@@ -9,7 +9,21 @@ import math
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from removals.charts import DASHES, GRID, INK_MUTED, MARKERS, PALETTE, Series, _legend, _svg_open
+from removals.charts import (
+    AXIS_FONT,
+    AXIS_FONT_PHONE,
+    DASHES,
+    GRID,
+    INK_MUTED,
+    MARKERS,
+    PALETTE,
+    Series,
+    _axis_labels,
+    _axis_room,
+    _legend,
+    _svg_open,
+    _text_width,
+)
 
 
 def _nice_top(biggest: float) -> tuple[int, int]:
@@ -40,41 +54,35 @@ def count_lines(
     has a ``<title>`` with its figure; the series' names make a legend under the chart."""
     plot_height = height
     height += 28
-    left, right, top, bottom = 44, width - 18, 10, plot_height - 24
     values = [v for line in series for v in line.values if v is not None]
     scale, step_value = _nice_top(max(values + [0]))
+    # Room left of the plot for the top count and under it for the labels, at a phone's sizes.
+    left, top, bottom = 8 + _text_width(f"{scale:,}", AXIS_FONT_PHONE), 16, plot_height - 30
+    right = width - _axis_room(labels)
     parts = [_svg_open(chart_id, width, height, title, desc)]
     for tick in range(0, scale + 1, step_value):
         y = bottom - (bottom - top) * tick / scale
         parts.append(
             format_html(
                 '<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="{}"></line>'
-                '<text x="{}" y="{}" text-anchor="end" font-size="11" fill="{}">{}</text>',
-                left,
-                right,
+                '<text class="axis-label" x="{}" y="{}" text-anchor="end" font-size="{}"'
+                ' fill="{}">{}</text>',
+                f"{left:.1f}",
+                f"{right:.1f}",
                 f"{y:.1f}",
                 f"{y:.1f}",
                 GRID,
-                left - 6,
+                f"{left - 6:.1f}",
                 f"{y + 4:.1f}",
+                AXIS_FONT,
                 INK_MUTED,
                 f"{tick:,}",
             )
         )
     step = (right - left) / max(len(labels) - 1, 1)
-    every = max(1, math.ceil(len(labels) / 8))  # at most 8 labels under the axis
-    for index, label in enumerate(labels):
-        if index % every and index != len(labels) - 1:
-            continue
-        parts.append(
-            format_html(
-                '<text x="{}" y="{}" text-anchor="middle" font-size="11" fill="{}">{}</text>',
-                f"{left + index * step:.1f}",
-                plot_height - 8,
-                INK_MUTED,
-                label,
-            )
-        )
+    # As many labels as fit without running together, the latest always (fewer on a phone).
+    xs = [left + i * step for i in range(len(labels))] if len(labels) > 1 else [(left + right) / 2]
+    parts.append(_axis_labels(labels, xs[: len(labels)], y=plot_height - 8))
     for s_index, line in enumerate(series):
         colour = PALETTE[s_index % len(PALETTE)]
         points = []
@@ -104,8 +112,8 @@ def count_lines(
     parts.append(
         format_html(
             '<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="{}"></line>',
-            left,
-            right,
+            f"{left:.1f}",
+            f"{right:.1f}",
             bottom,
             bottom,
             INK_MUTED,

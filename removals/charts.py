@@ -8,6 +8,7 @@ policy forbids inline styles), each at least 3:1 against white; series differ by
 colour (line dashes, marker shapes).
 """
 
+import math
 from dataclasses import dataclass
 
 from django.utils.html import format_html
@@ -19,6 +20,65 @@ GRID = "#d6d2c8"
 # Blue, dark amber, red and grey: each ≥ 3:1 on white, told apart by lightness too.
 PALETTE = ["#1f4f8f", "#8a5a00", "#b42318", "#5a5763"]
 DASHES = ["", "6 4", "2 3", "8 3 2 3"]
+
+
+# Text sizes in the chart's own units, and the sizes notices.css draws the axes' labels at on
+# a phone (under 40rem), where a chart 480 units wide is scaled to about 330 px: at 11 units a
+# label would be 7.5 px tall there.
+AXIS_FONT, AXIS_FONT_PHONE = 11, 16
+LABEL_GAP = 10  # the least room between two labels on one line, in chart units
+
+
+def _text_width(text: str, font_size: float) -> float:
+    """A generous estimate of ``text``'s width in the system sans-serif at ``font_size``."""
+    return len(text) * 0.62 * font_size
+
+
+def _fit(text: str, font_size: float, room: float) -> str:
+    """``text`` shortened with an ellipsis so it fits ``room`` (the full text is in the
+    chart's ``<title>`` elements and its table)."""
+    if _text_width(text, font_size) <= room:
+        return text
+    keep = max(int(room / (0.62 * font_size)) - 1, 1)
+    return text[:keep].rstrip() + "…"
+
+
+def _axis_labels(labels: list[str], xs: list[float], *, y: float) -> SafeString:
+    """Labels under an axis at ``xs``, as many as fit without running together: every
+    ``every``-th one from the last (the latest month is always named), and of those only every
+    ``phone``-th on a phone, where the others are ``axis-label-minor`` (hidden by notices.css)
+    and every label is drawn larger."""
+    if not labels:
+        return mark_safe("")
+    room = (xs[-1] - xs[0]) / max(len(labels) - 1, 1) or float("inf")
+    widest = max(len(label) for label in labels) * "0"
+    every = max(1, math.ceil((_text_width(widest, AXIS_FONT) + LABEL_GAP) / room))
+    phone = max(1, math.ceil((_text_width(widest, AXIS_FONT_PHONE) + LABEL_GAP) / room))
+    phone = every * math.ceil(phone / every)
+    parts = []
+    for index, (label, x) in enumerate(zip(labels, xs, strict=True)):
+        from_last = len(labels) - 1 - index
+        if from_last % every:
+            continue
+        parts.append(
+            format_html(
+                '<text class="axis-label{}" x="{}" y="{}" text-anchor="middle" font-size="{}"'
+                ' fill="{}">{}</text>',
+                " axis-label-minor" if from_last % phone else "",
+                f"{x:.1f}",
+                y,
+                AXIS_FONT,
+                INK_MUTED,
+                label,
+            )
+        )
+    return mark_safe("".join(parts))
+
+
+def _axis_room(labels: list[str]) -> float:
+    """Room to leave beside the plot for half the widest label centred on its last point."""
+    widest = max([len(label) for label in labels] + [1]) * "0"
+    return _text_width(widest, AXIS_FONT_PHONE) / 2 + 4
 
 
 # Point markers of the series in turn (x, y, colour, inner markup such as a <title>).
@@ -123,11 +183,12 @@ def stacked_bars(
     """Horizontal bars, one per row with its label above it, split into coloured segments
     (e.g. requests of a state, by age), with a legend of the segments under them when given."""
     left, label_h, bar_h, gap, top = 4, 20, 20, 12, 4
-    right = width - 40
+    biggest = max([row.total for row in rows] + [1])
+    # Room after the longest bar for its total (16 units a character, as drawn).
+    right = width - 10 - _text_width(str(biggest), 16)
     row_h = label_h + bar_h + gap
     bars_end = top + len(rows) * row_h
     height = bars_end + (26 if legend else 0)
-    biggest = max([row.total for row in rows] + [1])
     parts = [_svg_open(chart_id, width, height, title, desc)]
     for index, row in enumerate(rows):
         y = top + index * row_h
@@ -137,7 +198,7 @@ def stacked_bars(
                 left,
                 y + 15,
                 INK,
-                row.label,
+                _fit(row.label, 16, width - 2 * left),
             )
         )
         bar_y = y + label_h
@@ -192,36 +253,33 @@ def rate_lines(
     under the chart."""
     plot_height = height
     height += 28 if legend else 0
-    left, right, top, bottom = 40, width - 18, 10, plot_height - 24
+    # Room left of the plot for "100 %" and under it for the months, at a phone's sizes.
+    left, top, bottom = 8 + _text_width("100 %", AXIS_FONT_PHONE), 16, plot_height - 30
+    right = width - _axis_room(labels)
     parts = [_svg_open(chart_id, width, height, title, desc)]
     for tick in (0, 25, 50, 75, 100):
         y = bottom - (bottom - top) * tick / 100
         parts.append(
             format_html(
                 '<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="{}"></line>'
-                '<text x="{}" y="{}" text-anchor="end" font-size="11" fill="{}">{} %</text>',
-                left,
-                right,
+                '<text class="axis-label" x="{}" y="{}" text-anchor="end" font-size="{}"'
+                ' fill="{}">{} %</text>',
+                f"{left:.1f}",
+                f"{right:.1f}",
                 f"{y:.1f}",
                 f"{y:.1f}",
                 GRID,
-                left - 6,
+                f"{left - 6:.1f}",
                 f"{y + 4:.1f}",
+                AXIS_FONT,
                 INK_MUTED,
                 tick,
             )
         )
     step = (right - left) / max(len(labels) - 1, 1)
-    for index, label in enumerate(labels):
-        parts.append(
-            format_html(
-                '<text x="{}" y="{}" text-anchor="middle" font-size="11" fill="{}">{}</text>',
-                f"{left + index * step:.1f}",
-                plot_height - 8,
-                INK_MUTED,
-                label,
-            )
-        )
+    parts.append(
+        _axis_labels(labels, [left + i * step for i in range(len(labels))], y=plot_height - 8)
+    )
     for s_index, line in enumerate(series):
         colour = PALETTE[s_index % len(PALETTE)]
         points = []
@@ -253,8 +311,8 @@ def rate_lines(
     parts.append(
         format_html(
             '<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="{}"></line>',
-            left,
-            right,
+            f"{left:.1f}",
+            f"{right:.1f}",
             bottom,
             bottom,
             INK_MUTED,
