@@ -38,6 +38,7 @@ ALLOWED_FILES = {
     "accounts/pronouns.py",  # the table of pronoun sets letters use
     "tests/accounts/test_pronouns.py",  # what that table answers for "she/her", "he/him"…
     "tests/removals/test_letter_pronouns.py",  # letters for creators who gave them
+    "tests/e2e/test_pronouns_browser.py",  # the same, given on the profile page
     "tests/portal/test_no_assumed_gender.py",  # this test
 }
 # The profile field's help text offers examples of pronouns a creator may give.

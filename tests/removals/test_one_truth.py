@@ -28,7 +28,7 @@ def _creator_mail(creator, words):
 def test_a_request_approved_by_a_superuser_names_a_portal_administrator_everywhere(
     client, make_request, superuser, creator, django_capture_on_commit_callbacks
 ):
-    # Her guild has no staff: the request is stranded, a superuser decides it.
+    # Their guild has no staff: the request is stranded, a superuser decides it.
     removal = make_request()
     with django_capture_on_commit_callbacks(execute=True):
         services.request_approve(actor=superuser, request=removal)
@@ -45,7 +45,7 @@ def test_a_request_approved_by_a_superuser_names_a_portal_administrator_everywhe
     [claims] = _creator_mail(creator, "claims are verified")
     assert "a portal administrator checked your claims" in claims.body
 
-    # The dashboard does not count these claims as verified by her guild.
+    # The dashboard does not count these claims as verified by their guild.
     dashboard = client.get(reverse("portal:dashboard"))
     counts = dashboard.context["work_counts"]
     assert (counts["verified"], counts["verified_by_guild"], counts["verified_otherwise"]) == (
@@ -77,7 +77,7 @@ def test_a_request_approved_by_guild_staff_names_their_guild(
 def test_staff_appointed_after_the_verification_did_not_verify_it_as_the_guild(
     client, wggb, superuser, creator
 ):
-    """The capacity is judged when the act happened: a superuser appointed to her guild later
+    """The capacity is judged when the act happened: a superuser appointed to their guild later
     did not then act as its staff."""
     work = factories.WorkFactory(owner=creator, title="Early verified")
     Work.objects.filter(pk=work.pk).update(
