@@ -1,10 +1,10 @@
-"""Emails to the creator about her removal request, one per minute at most (issue 19: three
+"""Emails to the creator about their removal request, one per minute at most (issue 19: three
 emails in one second arrive as one).
 
-- **Record** (``update_add``, in the caller's transaction): each thing to tell her — approved,
+- **Record** (``update_add``, in the caller's transaction): each thing to tell them — approved,
   a question, a developer's answer… — is a ``CreatorUpdate`` row, rendered now from
   ``removals/email/<kind>_subject.txt``, ``_event.txt`` and ``_event.html``, due
-  ``REMOVALS_UPDATES_WINDOW`` seconds later. A change rolled back tells her nothing. After
+  ``REMOVALS_UPDATES_WINDOW`` seconds later. A change rolled back tells them nothing. After
   commit a wake-up is published with that countdown (``accounts.broker``: never raises).
 - **Send** (``updates_send``, the task): under the request's row lock, the pending updates whose
   first is due go out together — every pending update recorded up to that first one's due time
@@ -55,7 +55,7 @@ def _base_context(request: RemovalRequest) -> dict:
 
 
 def update_add(*, request: RemovalRequest, kind: str, context: dict) -> CreatorUpdate:
-    """Record one thing to tell her about ``request`` (in the caller's transaction); it leaves
+    """Record one thing to tell them about ``request`` (in the caller's transaction); it leaves
     in the email of its request's current window."""
     context = {**_base_context(request), **context}
     prefix = f"removals/email/{kind}"
