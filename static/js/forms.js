@@ -28,8 +28,7 @@
     if (!summary) {
       return;
     }
-    summary.focus();
-    summary.scrollIntoView({ block: "start" });
+    summary.focus(); // scrolls it into view only if it is not already
     summary.addEventListener("click", function (event) {
       var link = event.target.closest('a[href^="#"]');
       if (link && focusField(decodeURIComponent(link.getAttribute("href").slice(1)))) {
