@@ -88,6 +88,9 @@ class WorkSignals:
                 "choice": self.decisions[use].choice,
                 "choice_label": self.decisions[use].label,
                 "plain": self.decisions[use].plain(kind),
+                # The creator chose nothing for this use (neither for the work nor as their
+                # default): the portal's default applies, and the page says so.
+                "default": self.decisions[use].source == "built-in",
             }
             for use in USES
         ]

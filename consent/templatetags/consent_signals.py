@@ -44,11 +44,15 @@ def work_ai_signals(context, work):
 
 @register.simple_tag(takes_context=True)
 def work_ai_uses(context, work):
-    """The uses (``use``, ``use_label``, ``choice``, ``choice_label``, ``plain``), claim state
-    and the machine-readable documents, for the page's words."""
+    """The uses (``use``, ``use_label``, ``choice``, ``choice_label``, ``plain``, ``default``:
+    the creator chose nothing, the portal's default applies), whether any is a default, the
+    claim state and the machine-readable documents, for the page's words."""
     signals = _signals(context, work)
+    uses = signals.uses()
     return {
-        "uses": signals.uses(),
+        "uses": uses,
+        "any_default": any(item["default"] for item in uses),
+        "all_default": all(item["default"] for item in uses),
         "claim_state": signals.claim_state,
         "policy_url": signals.policy_url,
         "licence_url": signals.licence_url,
