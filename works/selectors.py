@@ -103,27 +103,6 @@ def claim_queue(user: User) -> QuerySet[Work]:
     )
 
 
-def counts_for_owner(user: User) -> dict[str, int]:
-    """Their catalogue at a glance, in two queries: works by state (verified ones split by who
-    verified them), and open conflicts."""
-    from django.db.models import Count
-
-    from .models import Conflict
-
-    claim = Work.Claim
-    counts = Work.objects.filter(owner=user).aggregate(
-        active=Count("pk", filter=Q(status=Work.Status.ACTIVE)),
-        archived=Count("pk", filter=Q(status=Work.Status.ARCHIVED)),
-        verified=Count("pk", filter=Q(claim_state=claim.VERIFIED)),
-        awaiting=Count(
-            "pk", filter=Q(claim_state=claim.SELF_DECLARED, claim_requested_at__isnull=False)
-        ),
-        rejected=Count("pk", filter=Q(claim_state=claim.REJECTED)),
-    )
-    counts["conflicts"] = Conflict.objects.filter(
-        Q(work_a__owner=user) | Q(work_b__owner=user), status=Conflict.Status.OPEN
-    ).count()
-    return counts
 def claim_deciders(works) -> dict[int, Capacity]:
     """``{work id: Capacity}`` of who decided each decided claim among ``works`` — the guild
     whose staff did, or a portal administrator — in three queries."""
@@ -136,10 +115,31 @@ def claim_deciders(works) -> dict[int, Capacity]:
     return {pk: found[act] for pk, act in acts.items() if act in found}
 
 
+def counts_for_owner(user: User) -> dict[str, int]:
+    """Their catalogue at a glance, in two queries: works by state (verified ones split by who
+    verified them), and open conflicts."""
+    from django.db.models import Count
+
+    from .models import Conflict
+
+    claim = Work.Claim
     by_guild = acted_as_member_staff(
         member="owner_id", actor="claim_decided_by_id", at="claim_decided_at"
     )
+    counts = Work.objects.filter(owner=user).aggregate(
+        active=Count("pk", filter=Q(status=Work.Status.ACTIVE)),
+        archived=Count("pk", filter=Q(status=Work.Status.ARCHIVED)),
+        verified=Count("pk", filter=Q(claim_state=claim.VERIFIED)),
         # Who actually verified (issue 19): their guild's staff, or someone else — a portal
         # administrator, when they had no guild to ask.
         verified_by_guild=Count("pk", filter=Q(by_guild, claim_state=claim.VERIFIED)),
+        awaiting=Count(
+            "pk", filter=Q(claim_state=claim.SELF_DECLARED, claim_requested_at__isnull=False)
+        ),
+        rejected=Count("pk", filter=Q(claim_state=claim.REJECTED)),
+    )
     counts["verified_otherwise"] = counts["verified"] - counts["verified_by_guild"]
+    counts["conflicts"] = Conflict.objects.filter(
+        Q(work_a__owner=user) | Q(work_b__owner=user), status=Conflict.Status.OPEN
+    ).count()
+    return counts
