@@ -174,6 +174,8 @@ def _detail_context(work, **extra):
         "file": getattr(work, "file", None),
         "identifiers": work.identifiers.all(),
         "evidence": work.evidence.all(),
+        # Who verified or rejected the claim: their guild's staff, or a portal administrator.
+        "claim_by": SimpleLazyObject(lambda: selectors.claim_deciders([work]).get(work.pk)),
         "file_form": extra.pop("file_form", FileForm()),
         "claim_form": extra.pop("claim_form", ClaimRequestForm()),
         **extra,
@@ -212,8 +214,6 @@ def work_file_upload(request, public_id):
     form = FileForm(request.POST, request.FILES)
     _upload_errors(request, form, {"file": "file"})
     if form.is_valid():
-        # Who verified or rejected the claim: their guild's staff, or a portal administrator.
-        "claim_by": SimpleLazyObject(lambda: selectors.claim_deciders([work]).get(work.pk)),
         try:
             services.work_file_attach(
                 actor=request.user, work=work, upload=form.cleaned_data["file"]
@@ -333,6 +333,7 @@ def claim_review(request, public_id):
         else:
             messages.success(request, f"Decision recorded for “{work.title}”.")
             return redirect("works:claim-queue")
+    work.claim_by = selectors.claim_deciders([work]).get(work.pk)
     return render(
         request,
         "works/claim_review.html",
@@ -365,4 +366,3 @@ def public_work(request, public_id):
             "identifiers": work.identifiers.all(),
         },
     )
-    work.claim_by = selectors.claim_deciders([work]).get(work.pk)
