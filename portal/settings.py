@@ -609,13 +609,13 @@ REMOVALS_EVIDENCE_MAX_BYTES = env_int("REMOVALS_EVIDENCE_MAX_BYTES", 10 * 2**20)
 # Evidence images are decoded in the request (a screenshot, not a work): a lower pixel cap.
 REMOVALS_EVIDENCE_MAX_PIXELS = env_int("REMOVALS_EVIDENCE_MAX_PIXELS", 40_000_000)
 REMOVALS_ANSWER_DUE_DAYS = env_int("REMOVALS_ANSWER_DUE_DAYS", 30)
+# Emails to a creator about one removal request within this many seconds of the first pending
+# one go out as one email listing each (removals/updates.py); 0 sends each at once.
+REMOVALS_UPDATES_WINDOW = env_float("REMOVALS_UPDATES_WINDOW", 60.0)
 # Consent digests: more changed works than this in a period → a link to the full export.
 CONSENT_DIGEST_MAX_WORKS = env_int("CONSENT_DIGEST_MAX_WORKS", 10_000)
 # The consent ledger's anchor log: one JSON line (chain, length, head hash, time) appended per
 # change, outside the database, which `verify_ledger` compares every chain with. Keep it on other
-# Emails to a creator about one removal request within this many seconds of the first pending
-# one go out as one email listing each (removals/updates.py); 0 sends each at once.
-REMOVALS_UPDATES_WINDOW = env_float("REMOVALS_UPDATES_WINDOW", 60.0)
 # storage or ship it off the machine (docs/operations.md). Empty: no anchoring.
 CONSENT_ANCHOR_LOG = env("CONSENT_ANCHOR_LOG", str(VAR_DIR / "consent-anchors.log"))
 
