@@ -308,3 +308,128 @@ def test_the_admin_dashboards_activity_table_fits_its_box(live_server, page, aud
         _check_width(page, fits, width)
     page.set_viewport_size({"width": 1280, "height": 900})
     assert table.evaluate("el => el.scrollWidth <= el.clientWidth"), "scrolls at 1280 px"
+
+
+# --- The sweep: every page the demo's roles reach ----------------------------------------------
+
+
+def _demo_pages():
+    """(who, the pages they reach): the demo's creator, guild staff, superuser and developer,
+    each page as the demo leaves it (``seed_demo``)."""
+    from accounts.models import User
+    from disclosures.models import Disclosure
+    from notices.models import Delivery, Notice
+    from removals.models import RemovalRequest
+    from works.models import Work
+    from works.selectors import claim_queue
+    from works_registry.models import Site
+
+    ada_works = Work.objects.filter(owner__email="ada@demo.example").order_by("pk")
+    requests = RemovalRequest.objects.filter(creator__email="ada@demo.example")
+    overdue = requests.filter(status="approved").order_by("pk").first()
+    draft = requests.filter(status="draft").order_by("pk").first()
+    site = Site.objects.filter(owner__email="ada@demo.example").order_by("pk").first()
+    disclosure = Disclosure.objects.order_by("pk").first()
+    bens_notice = Notice.objects.filter(developer__slug="example-ai-labs").order_by("pk").first()
+    pending_claim = claim_queue(User.objects.get(email="staff.wggb@demo.example")).first()
+    delivery = Delivery.objects.order_by("pk").first()
+    creator = [
+        "/",
+        "/dashboard/",
+        "/me/profile/",
+        "/me/memberships/claim/",
+        "/works/",
+        f"/works/{ada_works[0].public_id}/",
+        f"/works/{ada_works[0].public_id}/edit/",
+        "/works/new/",
+        "/works/imports/new/",
+        f"/w/{ada_works[0].public_id}/",
+        "/consent/",
+        "/consent/bulk/",
+        "/consent/grants/",
+        "/consent/history/",
+        "/consent/mandates/",
+        "/consent/snippets/",
+        "/requests/",
+        f"/requests/{overdue.pk}/",
+        f"/requests/{draft.pk}/edit/",
+        "/found-in-datasets/",
+        "/sites/",
+        f"/sites/{site.public_id}/",
+        f"/s/{site.public_id}/",
+        "/accounts/email/",
+    ]
+    staff = [
+        "/dashboard/staff/",
+        "/staff/memberships/",
+        "/works/claims/",
+        f"/works/claims/{pending_claim.public_id}/",
+        "/works/conflicts/",
+        "/review/",
+        f"/review/{overdue.pk}/",
+        "/review/overdue/",
+        "/review/stats/",
+        "/review/letter/",
+        "/review/disclosures/",
+        f"/review/disclosures/{disclosure.pk}/",
+        "/consent/members/",
+        "/requests/for-a-member/",
+        "/registry/",
+        "/registry/demo-generative/",
+        "/registry/deliveries/",
+        "/registry/deliveries/stats/",
+        f"/registry/deliveries/{delivery.pk}/",
+    ]
+    superuser = [
+        "/dashboard/admin/",
+        "/manage/guilds/",
+        "/manage/guilds/wggb/",
+        "/manage/roles/",
+        "/dashboard/registry/",
+        "/registry/example-ai-labs/",
+        "/registry/deliveries/suppressions/",
+        f"/registry/notices/{bens_notice.pk}/",
+        "/registry/example-ai-labs/keys/",
+        "/registry/demo-generative/disclosures/",
+    ]
+    developer = [
+        "/developer/",
+        "/developer/notices/",
+        f"/developer/notices/{bens_notice.pk}/",
+        "/developer/keys/",
+        "/developer/settings/",
+        "/developer/disclosures/",
+        "/developer/disclosures/new/",
+        "/developer/registry-export/",
+    ]
+    return [
+        ("ada@demo.example", creator),
+        ("staff.wggb@demo.example", staff),
+        ("admin@demo.example", superuser),
+        ("dev@demo.example", developer),
+    ]
+
+
+def test_every_page_the_demo_roles_reach_fits_a_laptop_and_a_phone(live_server, page, audit, fits):
+    """Each page once, audited by axe-core, then at 1280 and 390 px: every failure is listed
+    (who, which page, which width), not only the first."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from accounts.models import User
+
+    call_command("seed_demo", stdout=StringIO())
+    failures = []
+    for email, paths in _demo_pages():
+        page.context.clear_cookies()
+        _sign_in(page, live_server, User.objects.get(email=email))
+        for path in paths:
+            try:
+                _visit(page, live_server.url + path, audit)
+                for width in WIDTHS:
+                    _check_width(page, fits, width)
+            except AssertionError as error:
+                failures.append(f"{email} {path}: " + " | ".join(str(error).splitlines()[:3]))
+            page.set_viewport_size({"width": 390, "height": 844})
+    assert not failures, "\n".join(failures)
