@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from . import views
+from .views import several
 
 app_name = "works"
 
@@ -11,6 +12,7 @@ urlpatterns = [
     path("works/export/", include("works.urls_exports")),
     path("works/conflicts/", include("works.urls_conflicts")),
     path("works/new/", views.work_create, name="create"),
+    path("works/new/several/", several.works_create_several, name="create-several"),
     path("works/claims/", views.claim_queue, name="claim-queue"),
     path("works/claims/<str:public_id>/", views.claim_review, name="claim-review"),
     path("works/<str:public_id>/", views.work_detail, name="detail"),

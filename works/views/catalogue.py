@@ -29,6 +29,7 @@ from ..forms import (
 from ..forms_register import WorkRegisterForm
 from ..models import ClaimEvidence, Work
 from ..uploads import install_handler, upload_allowance_take
+from .progress import upload_redirects
 
 PAGE_SIZE = 50
 
@@ -40,7 +41,7 @@ PAGE_SIZE = 50
 
 def upload_view(view):
     """Login, an hourly upload allowance, the streaming vetting handler, then CSRF."""
-    protected = csrf_protect(view)
+    protected = csrf_protect(upload_redirects(view))  # upload.js follows redirects itself
 
     @login_required
     @csrf_exempt

@@ -19,6 +19,7 @@ from .. import imports
 from ..csvsafe import stream_rows
 from ..models import ImportJob, Work
 from ..uploads import install_handler, upload_allowance_take
+from .progress import upload_redirects
 
 PAGE_SIZE = 25
 ERRORS_SHOWN = 50  # on the job's page; the CSV report has them all
@@ -49,7 +50,7 @@ def import_upload_view(view):
     ``WORKS_IMPORT_CSV_MAX_BYTES``) or a ZIP archive (up to ``WORKS_IMPORT_ZIP_MAX_BYTES``),
     decided from the content while it streams in. The storage allowance applies to the files
     unpacked from an archive, by the worker, not to the archive itself."""
-    protected = csrf_protect(view)
+    protected = csrf_protect(upload_redirects(view))  # upload.js follows redirects itself
 
     @login_required
     @csrf_exempt
