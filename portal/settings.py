@@ -381,6 +381,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "removals.tasks.creator_updates_sweep",
         "schedule": env_float("REMOVALS_UPDATES_SWEEP_PERIOD", 30.0),
     },
+    # Developers' "complied" whose time to contest passed: settled, the request closes.
+    "removals-contest-windows": {
+        "task": "removals.tasks.contest_windows_sweep",
+        "schedule": 3600.0,
+    },
     # Removal notices acknowledged but not complied with nor disputed by their deadline.
     "removals-acknowledged-overdue": {
         "task": "removals.tasks.acknowledged_overdue_run",
@@ -609,6 +614,8 @@ REMOVALS_EVIDENCE_MAX_BYTES = env_int("REMOVALS_EVIDENCE_MAX_BYTES", 10 * 2**20)
 # Evidence images are decoded in the request (a screenshot, not a work): a lower pixel cap.
 REMOVALS_EVIDENCE_MAX_PIXELS = env_int("REMOVALS_EVIDENCE_MAX_PIXELS", 40_000_000)
 REMOVALS_ANSWER_DUE_DAYS = env_int("REMOVALS_ANSWER_DUE_DAYS", 30)
+# Days a creator has to accept or contest a developer's "complied" (docs/removals.md).
+REMOVALS_CONTEST_DAYS = env_int("REMOVALS_CONTEST_DAYS", 30)
 # Emails to a creator about one removal request within this many seconds of the first pending
 # one go out as one email listing each (removals/updates.py); 0 sends each at once.
 REMOVALS_UPDATES_WINDOW = env_float("REMOVALS_UPDATES_WINDOW", 60.0)

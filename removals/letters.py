@@ -159,3 +159,22 @@ def retraction_letter(*, request, developer, reason) -> Letter:
         text=render_to_string("removals/letters/retraction.txt", context),
         html=render_to_string("removals/letters/retraction.html", context),
     )
+
+
+def follow_up_letter(*, request, developer, answer, reason, note, guild, due) -> Letter:
+    """The notice asking ``developer`` again after the creator contested its "complied": its
+    statement, their reason, the staff's note (issue 20)."""
+    context = {
+        "request": request,
+        "developer": developer,
+        "answer": answer,
+        "reason": reason,
+        "note": note,
+        "due": due,
+        **_who(request, guild, None),
+    }
+    return Letter(
+        subject=f"Removal request {request.pk}: your answer is contested",
+        text=render_to_string("removals/letters/follow_up.txt", context),
+        html=render_to_string("removals/letters/follow_up.html", context),
+    )

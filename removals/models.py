@@ -7,6 +7,8 @@ The lifecycle (``RemovalRequest.Status``)::
                 ↑  ↓         ↓    ↘ rejected      ↘ retracted
               needs_info ←───┘
     draft / submitted / needs_info → withdrawn (by them, before a decision)
+    approved ⇄ contested (the creator contests a developer's "complied" within
+                          ``REMOVALS_CONTEST_DAYS``; the guild's staff ask that developer again)
 
 Every transition is a ``RemovalEvent`` row (who, when, why): the creator's timeline.
 """
@@ -38,6 +40,8 @@ class RemovalRequest(models.Model):
         WITHDRAWN = "withdrawn", "Withdrawn"
         RETRACTED = "retracted", "Retracted"
         CLOSED = "closed", "Closed"
+        # The creator contested a developer's "complied": back with their guild's staff.
+        CONTESTED = "contested", "Contested"
 
     OPEN_FOR_REVIEW = (Status.SUBMITTED, Status.IN_REVIEW)
     EDITABLE = (Status.DRAFT, Status.NEEDS_INFO)
@@ -160,6 +164,10 @@ class RemovalEvent(models.Model):
         OVERDUE = "overdue", "Answer overdue"
         RETRACTED = "retracted", "Retracted"
         CLOSED = "closed", "Closed"
+        CONTESTED = "contested", "Compliance contested"
+        ACCEPTED = "accepted", "Compliance accepted"
+        ASKED_AGAIN = "asked_again", "Developer asked again"
+        CONTEST_WINDOW_PASSED = "contest_window_passed", "Time to contest passed"
 
     request = models.ForeignKey(RemovalRequest, on_delete=models.CASCADE, related_name="events")
     action = models.CharField(max_length=30, choices=Action.choices)
@@ -181,6 +189,66 @@ class RemovalEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_action_display()} ({self.request_id})"
+
+
+class ComplianceContest(models.Model):
+    """A developer's "complied" on a removal notice, which the creator may accept or contest
+    until ``window_ends_at`` (``REMOVALS_CONTEST_DAYS`` after the answer). Contested, the
+    request goes back to their guild's staff, who may ask the developer again: a follow-up
+    notice (``follow_up``) tracked like the first. Unanswered by the creator, it lapses when
+    the window passes (``services.contest_windows_sweep``)."""
+
+    class State(models.TextChoices):
+        OPEN = "open", "Waiting for the creator"
+        ACCEPTED = "accepted", "Accepted"
+        CONTESTED = "contested", "Contested"
+        ASKED_AGAIN = "asked_again", "Contested — developer asked again"
+        LAPSED = "lapsed", "Time to contest passed"
+        SUPERSEDED = "superseded", "Replaced by a later answer"
+
+    SETTLED = (State.ACCEPTED, State.LAPSED)
+
+    request = models.ForeignKey(
+        RemovalRequest, on_delete=models.CASCADE, related_name="compliance_contests"
+    )
+    developer = models.ForeignKey("notices.AIDeveloper", on_delete=models.PROTECT, related_name="+")
+    notice = models.ForeignKey("notices.Notice", on_delete=models.PROTECT, related_name="+")
+    answer = models.OneToOneField(
+        "notices.NoticeAnswer", on_delete=models.PROTECT, related_name="compliance_contest"
+    )
+    state = models.CharField(max_length=20, choices=State.choices, default=State.OPEN)
+    window_ends_at = models.DateTimeField()
+    reason = models.TextField(blank=True, help_text="Why the creator contests it (plain text).")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    follow_up = models.ForeignKey(
+        "notices.Notice", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    asked_again_at = models.DateTimeField(null=True, blank=True)
+    asked_again_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [
+            # The sweep: open windows, the earliest ending first.
+            models.Index(
+                fields=["window_ends_at"],
+                condition=Q(state="open"),
+                name="removal_contest_window",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_state_display()} ({self.request_id}, {self.developer_id})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == self.State.OPEN and self.window_ends_at > timezone.now()
 
 
 class LetterTemplate(models.Model):

@@ -46,6 +46,7 @@ STATUS_TONE = {
     Status.WITHDRAWN: "secondary",
     Status.RETRACTED: "secondary",
     Status.CLOSED: "success",
+    Status.CONTESTED: "danger",
 }
 STATUS_WORDS = {
     Status.DRAFT: "A draft: nothing has been sent. Finish it and send it for review.",
@@ -59,6 +60,8 @@ STATUS_WORDS = {
     Status.WITHDRAWN: "You withdrew it before a decision: no notice was sent.",
     Status.RETRACTED: "You retracted it: a retraction notice went to every developer notified.",
     Status.CLOSED: "Closed: every developer answered, or the staff closed it.",
+    Status.CONTESTED: "You contested a developer's answer: your guild's staff decide whether "
+    "to ask that developer again.",
 }
 
 

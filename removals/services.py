@@ -50,8 +50,9 @@ TRANSITIONS: dict[str, set[str]] = {
     "approve": {Status.SUBMITTED, Status.IN_REVIEW},
     # A request sent back and never answered can be rejected too, so none stays open forever.
     "reject": {Status.SUBMITTED, Status.IN_REVIEW, Status.NEEDS_INFO},
-    "retract": {Status.APPROVED},
-    "close": {Status.APPROVED},
+    # A contested request (issue 20) is still approved: its notices stand.
+    "retract": {Status.APPROVED, Status.CONTESTED},
+    "close": {Status.APPROVED, Status.CONTESTED},
 }
 
 # What a deny override covers for each ask (credit and compensation change no AI use).
@@ -626,9 +627,10 @@ def notified_developer_ids(request: RemovalRequest) -> list[int]:
     to."""
     prefix = f"removal:{request.pk}:developer:"
     return list(
-        Notice.objects.filter(
-            topic=request.topic, kind=Notice.Kind.NOTICE, key__startswith=prefix
-        ).values_list("developer_id", flat=True)
+        Notice.objects.filter(topic=request.topic, kind=Notice.Kind.NOTICE, key__startswith=prefix)
+        .order_by("developer_id")
+        .values_list("developer_id", flat=True)
+        .distinct()  # a developer asked again after a contest has two notices
     )
 
 
@@ -755,7 +757,9 @@ def acknowledged_overdue_run(now=None) -> int:
     from .stats import overdue_filter
 
     now = now or timezone.now()
-    approved = RemovalRequest.objects.filter(status=Status.APPROVED).annotate(
+    approved = RemovalRequest.objects.filter(
+        status__in=[Status.APPROVED, Status.CONTESTED]
+    ).annotate(
         notice_topic=Concat(Value("removal:"), Cast("pk", CharField()), output_field=CharField())
     )
     already = RemovalEvent.objects.filter(action=Action.OVERDUE, notice_id=OuterRef("pk"))
@@ -802,8 +806,12 @@ def is_party_to_notice(user: User, notice: Notice) -> bool:
 
 
 def notice_answered(answer: NoticeAnswer) -> None:
-    """A developer answered: on their timeline (with its statement); the request closes itself
-    once every notified developer has complied or disputed."""
+    """A developer answered: on their timeline (with its statement). A "complied" opens the
+    creator's window to accept or contest it (``contests``); the request closes itself once
+    every notified developer's answer is settled — disputed, or complied and accepted or not
+    contested in time."""
+    from . import contests
+
     notice = answer.notice
     request = _request_for_notice(notice)
     if request is None:
@@ -816,18 +824,16 @@ def notice_answered(answer: NoticeAnswer) -> None:
         note=f"{answer.get_kind_display()}: {answer.statement}".rstrip(": "),
         at=answer.created_at,
     )
+    contest = contests.complied_recorded(request, answer)
     _tell_creator(
-        request, "answered", {"answer": answer, "developer": notice.developer}, step=Action.ANSWERED
+        request,
+        "answered",
+        {
+            "answer": answer,
+            "developer": notice.developer,
+            "contest_by": contest.window_ends_at if contest else None,
+        },
+        # Asked to accept or contest: told whatever steps they chose.
+        step=None if contest else Action.ANSWERED,
     )
-    if request.status != Status.APPROVED:
-        return
-    notified = set(notified_developer_ids(request))
-    final = set(
-        NoticeAnswer.objects.filter(
-            notice__topic=request.topic,
-            notice__kind=Notice.Kind.NOTICE,
-            kind__in=[NoticeAnswer.Kind.COMPLIED, NoticeAnswer.Kind.DISPUTED],
-        ).values_list("notice__developer_id", flat=True)
-    )
-    if notified and notified <= final:
-        request_close(actor=None, request=request, reason="Every developer has answered.")
+    contests.close_if_settled(request)

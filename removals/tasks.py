@@ -3,7 +3,7 @@ creators about their requests (``removals.updates``)."""
 
 from celery import shared_task
 
-from . import services, updates
+from . import contests, services, updates
 
 
 @shared_task
@@ -24,3 +24,9 @@ def creator_updates_send(self, request_id: int) -> None:
 def creator_updates_sweep() -> int:
     """Beat: what is due whose wake-up was lost."""
     return updates.updates_sweep()
+
+
+@shared_task
+def contest_windows_sweep() -> int:
+    """Beat: developers' "complied" whose time to contest passed (``removals.contests``)."""
+    return contests.contest_windows_sweep()

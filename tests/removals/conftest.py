@@ -53,3 +53,14 @@ def make_request(creator, two_works, developer, other_developer):
         return request
 
     return _make
+
+
+@pytest.fixture
+def developer_user_for(db):
+    """A person acting for ``developer`` (its developer account)."""
+
+    def _make(developer):
+        member = factories.DeveloperMemberFactory(developer=developer)
+        return member.user
+
+    return _make

@@ -15,7 +15,7 @@ from consent.decisions import decide
 from notices.deadlines import deadlines_run
 from notices.models import Delivery, Notice, NoticeAnswer
 from notices.services import answer_record
-from removals import services
+from removals import contests, services
 from removals.models import RemovalEvent, RemovalRequest
 from tests import factories
 from works.models import Conflict, Work
@@ -234,17 +234,24 @@ def test_retraction_notifies_exactly_the_developers_notified_before(
 
 
 def test_answers_reach_their_timeline_and_close_the_request_when_all_are_final(
-    make_request, guild_staff
+    make_request, guild_staff, creator
 ):
     request = make_request()
     first, second = services.request_approve(actor=guild_staff, request=request)
 
     answer_record(notice=first, kind=NoticeAnswer.Kind.ACKNOWLEDGED, via=NoticeAnswer.Via.LINK)
-    answer_record(notice=first, kind=NoticeAnswer.Kind.COMPLIED, statement="Removed.", via="link")
+    complied, _ = answer_record(
+        notice=first, kind=NoticeAnswer.Kind.COMPLIED, statement="Removed.", via="link"
+    )
     request.refresh_from_db()
     assert request.status == Status.APPROVED
     answer_record(notice=second, kind="disputed", statement="Licensed elsewhere.", via="link")
 
+    # Issue 20: a "complied" is settled only once the creator accepts it (or lets the time to
+    # contest it pass): until then the request stays open.
+    request.refresh_from_db()
+    assert request.status == Status.APPROVED
+    contests.compliance_accept(actor=creator, contest=complied.compliance_contest)
     request.refresh_from_db()
     assert request.status == Status.CLOSED
     notes = list(request.events.filter(action="answered").values_list("note", flat=True))

@@ -14,7 +14,7 @@ from django.utils import timezone
 from notices.deadlines import deadlines_run
 from notices.models import Notice, NoticeAnswer
 from notices.services import answer_record
-from removals import services, stats
+from removals import contests, services, stats
 from removals.models import RemovalRequest
 from tests import factories
 from tests.e2e import conftest as e2e
@@ -64,7 +64,8 @@ def dataset(make_request, guild_staff, creator, developer, other_developer):
     """Two approved requests to Example AI (A) and Other Models (B):
 
     - this month: A acknowledges after 2 days; B never answers (overdue);
-    - last month: A complies after 4 days; B disputes after 10 days (that request closes).
+    - last month: A complies after 4 days (accepted by the creator); B disputes after 10 days
+      (that request closes).
 
     Plus one request waiting 10 days for a decision and one sent back 40 days ago.
     """
@@ -84,6 +85,8 @@ def dataset(make_request, guild_staff, creator, developer, other_developer):
         after_days=10,
         statement="We never used these works.",
     )
+    # Issue 20: the creator accepts A's "complied", so that request closes.
+    contests.compliance_accept(actor=creator, contest=before.compliance_contests.get())
     deadlines_run(now=now + timedelta(days=31))
 
     _submitted(creator, developer, days_ago=10)

@@ -13,7 +13,7 @@ from django.utils import timezone
 from notices.deadlines import deadlines_run
 from notices.models import Delivery, NoticeAnswer
 from notices.services import answer_record
-from removals import selectors, services
+from removals import contests, selectors, services
 from tests import factories
 
 
@@ -78,6 +78,12 @@ def test_compliance_closes_the_lane_and_the_request_when_all_have_answered(
     removal = make_request()
     for notice in services.request_approve(actor=guild_staff, request=removal):
         answer_record(notice=notice, kind="complied", statement="Removed from v4.", via="link")
+    # Issue 20: each "complied" waits for the creator to accept it (or to let the time to
+    # contest it pass) before the request closes.
+    removal.refresh_from_db()
+    assert removal.status == "approved"
+    for contest in removal.compliance_contests.all():
+        contests.compliance_accept(actor=removal.creator, contest=contest)
 
     timeline = selectors.request_timeline(removal)
     page = creator_client.get(removal.get_absolute_url()).content.decode()
