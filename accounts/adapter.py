@@ -4,8 +4,10 @@ from urllib.parse import urlsplit
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
 from django.conf import settings
+from django.shortcuts import resolve_url
 
 from .mail import queue_message
+from .selectors import user_roles
 
 # The links allauth puts in its emails (built from the request's host): sign-up confirmation,
 # password reset, and the sign-up page named to an unknown address.
@@ -45,3 +47,15 @@ class AccountAdapter(DefaultAccountAdapter):
             if ctx.get(name):
                 ctx[name] = on_site_url(ctx[name])
         queue_message(self.render_mail(template_prefix, email, ctx))
+
+    def get_login_redirect_url(self, request) -> str:
+        """Where signing in lands when no ``next`` says otherwise (allauth reads ``next`` first):
+        guild staff on their staff dashboard, a superuser on the administration dashboard —
+        each with their "Needs you" — and everyone else on ``LOGIN_REDIRECT_URL``, the
+        creator's dashboard, which sends an AI developer's people on to their developer home."""
+        roles = user_roles(request.user)
+        if roles.is_guild_staff:
+            return resolve_url("portal:staff-dashboard")
+        if roles.is_superuser:
+            return resolve_url("portal:admin-dashboard")
+        return super().get_login_redirect_url(request)

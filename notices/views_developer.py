@@ -25,6 +25,7 @@ from . import services
 from .access import developer_member_required, developer_of
 from .forms import DigestFrequencyForm, WebhookForm, WebhookRotateForm
 from .models import AIDeveloper, APIKey, DeveloperMember, Notice, WebhookEndpoint
+from .needs import developer_needs
 
 RECENT_NOTICES = 5
 
@@ -104,6 +105,7 @@ def home(request):
         "notices/developer/home.html",
         {
             "developer": developer,
+            "needs": developer_needs(developer),
             "counts": notice_counts(developer),
             "recent_notices": recent_notices(developer),
             "endpoint": webhook_endpoint(developer),

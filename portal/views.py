@@ -21,12 +21,10 @@ from consent import ledger
 from disclosures import creator as findings_selectors
 from notices import selectors as notice_selectors
 from notices.access import developer_of
-from notices.models import Delivery
 from removals import selectors as removal_selectors
 from works import selectors as work_selectors
-from works.conflicts import conflict_queue
 
-from . import health
+from . import health, needs
 from .forms import AccountDeleteForm
 
 
@@ -49,16 +47,21 @@ def dashboard(request):
     user = request.user
     if developer_of(user) is not None:
         return redirect("developer:home")
+    work_counts = work_selectors.counts_for_owner(user)
+    new_findings = findings_selectors.new_findings_count(user)
     return render(
         request,
         "portal/dashboard.html",
         {
+            "needs": needs.creator_needs(
+                user, conflicts=work_counts["conflicts"], findings=new_findings
+            ),
             "profile": getattr(user, "creator_profile", None),
             "memberships": account_selectors.memberships_of(user),
-            "work_counts": work_selectors.counts_for_owner(user),
+            "work_counts": work_counts,
             "ai_defaults": list(consent_decisions.defaults_for(user).values()),
             "removal_counts": removal_selectors.counts_for_creator(user),
-            "new_findings": findings_selectors.new_findings_count(user),
+            "new_findings": new_findings,
         },
     )
 
@@ -69,18 +72,20 @@ def staff_dashboard(request):
     if not roles.is_guild_staff:
         raise PermissionDenied
     guilds = account_selectors.with_member_counts(account_selectors.staff_guilds(request.user))
-    queue = account_selectors.membership_queue(request.user)
+    # Every queue that waits on this person, counted once: for "Needs you" and the figures.
+    queues = needs.staff_queues(request.user)
     return render(
         request,
         "portal/staff_dashboard.html",
         {
             "guilds": guilds,
-            "queue_count": queue.count(),
-            "oldest_claims": queue[:5],
-            # The other queues that wait on this person: works' claims and conflicts.
-            "work_claims_count": work_selectors.claim_queue(request.user).count(),
-            "conflicts_count": conflict_queue(request.user).count(),
-            **removal_selectors.staff_counts(request.user),
+            "needs": needs.queue_needs(queues),
+            "queue_count": queues["membership-claims"].count,
+            "oldest_claims": account_selectors.membership_queue(request.user)[:5],
+            "work_claims_count": queues["work-claims"].count,
+            "conflicts_count": queues["conflicts"].count,
+            "removals_waiting": queues["removal-requests"].count,
+            "removals_overdue": queues["overdue-notices"].count,
         },
     )
 
@@ -103,21 +108,26 @@ def registry_dashboard(request):
 def admin_dashboard(request):
     if not request.user.is_superuser:
         raise PermissionDenied
+    # Their own queues: claims of creators with no verified membership, conflicts with no
+    # common guild, requests no guild's staff may review — and notices that could not be
+    # delivered. Counted once, for "Needs you" and the figures.
+    queues = needs.staff_queues(request.user)
+    queues["failed-deliveries"] = needs.failed_deliveries()
     return render(
         request,
         "portal/admin_dashboard.html",
         {
+            "needs": needs.queue_needs(queues),
             "guild_count": Guild.objects.count(),
             "user_count": User.objects.count(),
             "pending_claims": GuildMembership.objects.filter(
                 status=GuildMembership.Status.CLAIMED
             ).count(),
-            # Their own queues: claims of creators with no verified membership, conflicts with
-            # no common guild — and notices that could not be delivered.
-            "work_claims_count": work_selectors.claim_queue(request.user).count(),
-            "conflicts_count": conflict_queue(request.user).count(),
-            **removal_selectors.staff_counts(request.user),
-            "failed_deliveries": Delivery.objects.filter(status=Delivery.Status.FAILED).count(),
+            "work_claims_count": queues["work-claims"].count,
+            "conflicts_count": queues["conflicts"].count,
+            "removals_waiting": queues["removal-requests"].count,
+            "removals_overdue": queues["overdue-notices"].count,
+            "failed_deliveries": queues["failed-deliveries"].count,
             "recent_events": AuditEvent.objects.select_related("actor")[:15],
         },
     )

@@ -128,7 +128,8 @@ def test_the_dashboard_costs_the_same_whatever_the_number_of_notices(
     api_key_create(actor=developer_user, developer=developer, name="ingest")
     factories.DeveloperMemberFactory(developer=developer)
 
-    with django_assert_max_num_queries(9):
+    # 10: the "Needs you" panel's one query (issue 20) came after the bound of 9.
+    with django_assert_max_num_queries(10):
         page = _page(dana)
 
     assert _count(page, "open") == count
