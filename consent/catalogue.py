@@ -1,5 +1,7 @@
 """What ``consent`` adds to the creator's catalogue (``works.extensions``): the works list's
-filter by AI choice, and the export's columns of each work's effective AI choices.
+filter by AI choice, the export's columns of each work's effective AI choices, and the works
+list's bulk action "Set an AI choice" (``consent.services.bulk_apply``, as the "Apply to N
+works" page does).
 
 Both say what ``consent.decisions`` says for "any developer" (what the public page and the
 signals say): the work's own choice for the use, else the creator's default, else the portal's,
@@ -18,7 +20,7 @@ from itertools import product
 from django import forms
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from works.extensions import ExportColumns, ListFilter
+from works.extensions import BulkAction, BulkDone, ExportColumns, ListFilter
 
 from .decisions import decisions_for_works, decisions_resolve
 from .models import Preference
@@ -116,3 +118,50 @@ def export_values(works: list) -> dict[int, dict[str, str]]:
 
 
 AI_CHOICE_COLUMNS = ExportColumns(columns=EXPORT_COLUMNS, values=export_values)
+
+
+# --- The works list's bulk action ----------------------------------------------------------------
+
+
+def _bulk_fields(owner) -> dict[str, forms.Field]:
+    from .forms import BULK_CHOICES
+
+    return {
+        "use": forms.ChoiceField(label="Which use", choices=Use.choices, widget=forms.RadioSelect),
+        "choice": forms.ChoiceField(
+            label="Your choice", choices=BULK_CHOICES, widget=forms.RadioSelect
+        ),
+    }
+
+
+def _bulk_apply(*, actor, owner, works: QuerySet, data: dict) -> BulkDone:
+    """``bulk_apply`` (the bulk page's service: per-work choices, one ledger entry, a receipt)
+    on the works chosen."""
+    from . import services
+    from .forms import FOLLOW
+
+    choice = None if data["choice"] == FOLLOW else data["choice"]
+    entry = services.bulk_apply(
+        actor=actor,
+        owner=owner,
+        works=works.only("pk", "public_id", "owner_id"),
+        use=data["use"],
+        choice=choice,
+    )
+    if entry is None:
+        return BulkDone("Nothing changed: those were already the choices.")
+    label = Use(data["use"]).label
+    return BulkDone(
+        f"Your choice for “{label}” is saved for {entry.scope_label} — a receipt is on its way "
+        "to your inbox."
+    )
+
+
+AI_CHOICE_BULK = BulkAction(
+    name="ai_choice",
+    label="Set an AI choice",
+    confirm="Set the choice for {count}",
+    apply=_bulk_apply,
+    fields=_bulk_fields,
+    position=30,
+)

@@ -29,3 +29,9 @@ class RemovalsConfig(AppConfig):
         from .evidence import storage_used
 
         register_storage_counter(storage_used)
+        # The works list's bulk action "Add to a removal request".
+        from works.extensions import register_bulk_action
+
+        from .works_bulk import REMOVAL_BULK
+
+        register_bulk_action(REMOVAL_BULK)

@@ -12,6 +12,10 @@ choices, which only ``consent`` knows. So ``consent`` registers them here from i
 - ``ExportColumns`` adds columns to every row of the export, computed for a whole chunk of works
   at a time (``values(works)`` → ``{work pk: {column: value}}``): a constant number of queries
   per chunk, never one per work.
+- A ``BulkAction`` is one more action of the works list's bulk form (``works.bulk``): the fields
+  its confirmation page asks for, and what it does to the works chosen (a queryset of the
+  creator's works, never ids they sent) — setting an AI choice (``consent``), adding them to a
+  removal request (``removals``).
 """
 
 from collections.abc import Callable
@@ -39,8 +43,33 @@ class ExportColumns:
     values: Callable[[list], dict[int, dict]]
 
 
+@dataclass(frozen=True)
+class BulkDone:
+    """What a bulk action did: the message shown, and where to go next ("" = the works list)."""
+
+    message: str
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class BulkAction:
+    name: str  # the value of the bulk form's "action"
+    label: str  # in the works list's menu of actions
+    # The confirmation button: "{count}" is the number of works ("Archive {count}").
+    confirm: str
+    # ``apply(actor=, owner=, works=, data=)`` → ``BulkDone``: ``works`` is a queryset of the
+    # owner's works (``select_related``/``prefetch_related`` cleared), ``data`` the cleaned
+    # fields; in one transaction of its own, a constant number of queries; ``ValidationError``
+    # changes nothing.
+    apply: Callable[..., BulkDone]
+    # ``fields(owner)`` → the fields its confirmation page asks for (field name → form field).
+    fields: Callable[[object], dict[str, forms.Field]] = lambda owner: {}
+    position: int = 50  # where in the menu (smaller first)
+
+
 list_filters: list[ListFilter] = []
 export_columns: list[ExportColumns] = []
+bulk_actions: list[BulkAction] = []
 
 
 def register_list_filter(list_filter: ListFilter) -> None:
@@ -51,3 +80,8 @@ def register_list_filter(list_filter: ListFilter) -> None:
 def register_export_columns(columns: ExportColumns) -> None:
     if columns not in export_columns:
         export_columns.append(columns)
+
+
+def register_bulk_action(action: BulkAction) -> None:
+    if all(a.name != action.name for a in bulk_actions):
+        bulk_actions.append(action)

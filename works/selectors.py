@@ -3,8 +3,8 @@
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 
 from accounts.acting import Capacity, acted_as_member_staff, capacities
-from accounts.folding import fold_title
-from accounts.models import User
+from accounts.folding import fold, fold_title
+from accounts.models import CreatorName, User
 
 from . import extensions
 from .access import reviewable_by
@@ -74,6 +74,21 @@ def works_for_owner(
     return works.order_by(*SORTS.get(sort, SORTS["newest"])).prefetch_related("identifiers")
 
 
+def works_matching(user: User, data: dict) -> QuerySet[Work]:
+    """``works_for_owner`` as the works list's valid filter form (``cleaned_data``) asks: what
+    the list shows, and what its bulk actions' "all matching" re-selects (``works.bulk``)."""
+    return works_for_owner(
+        user,
+        q=data.get("q") or "",
+        kind=data.get("kind") or "",
+        claim=data.get("claim") or "",
+        status=data.get("status") or "active",
+        sort=data.get("sort") or "newest",
+        conflict=data.get("conflict") or "",
+        extra=data,
+    )
+
+
 def has_open_conflict() -> Q:
     """A filter on works in a conflict still open, on either side."""
     from .models import Conflict
@@ -92,12 +107,28 @@ def with_open_conflict_flag(works: QuerySet[Work]) -> QuerySet[Work]:
     )
 
 
-def claim_queue(user: User) -> QuerySet[Work]:
-    """Claims awaiting a decision that ``user`` may take, oldest request first."""
+def claim_queue(user: User, *, q: str = "") -> QuerySet[Work]:
+    """Claims awaiting a decision that ``user`` may take, oldest request first. ``q`` keeps
+    those whose title, or one of whose creator's names (display name, credit name, pseudonyms:
+    ``CreatorName``), contains it folded (accounts/folding.py: "odegard" finds "Ødegård"), or
+    whose creator's email contains it."""
+    works = Work.objects.filter(
+        claim_state=Work.Claim.SELF_DECLARED, claim_requested_at__isnull=False
+    ).filter(reviewable_by(user))
+    q = q.strip()
+    if q:
+        folded, title = fold(q), fold_title(q)
+        names = CreatorName.objects.filter(profile__user=OuterRef("owner_id"))
+        condition = Q(owner__email__icontains=q)
+        if folded:
+            condition |= Q(title_folded__contains=title) | Q(
+                Exists(names.filter(name_folded__contains=folded))
+            )
+        else:  # punctuation alone folds to nothing: its characters are looked for
+            condition |= Q(title__icontains=q)
+        works = works.filter(condition)
     return (
-        Work.objects.filter(claim_state=Work.Claim.SELF_DECLARED, claim_requested_at__isnull=False)
-        .filter(reviewable_by(user))
-        .distinct()
+        works.distinct()
         .select_related("owner", "owner__creator_profile", "file")
         .order_by("claim_requested_at", "pk")
     )

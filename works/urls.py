@@ -12,6 +12,7 @@ urlpatterns = [
     path("works/export/", include("works.urls_exports")),
     path("works/conflicts/", include("works.urls_conflicts")),
     path("works/new/", views.work_create, name="create"),
+    path("works/bulk/", views.work_bulk, name="bulk"),
     path("works/new/several/", several.works_create_several, name="create-several"),
     path("works/claims/", views.claim_queue, name="claim-queue"),
     path("works/claims/<str:public_id>/", views.claim_review, name="claim-review"),

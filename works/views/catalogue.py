@@ -1,5 +1,6 @@
 from http import HTTPStatus
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -9,13 +10,18 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.functional import SimpleLazyObject
 from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_GET, require_POST, require_safe
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 
 from accounts.downloads import private_download, stored_image
 from accounts.forms import add_service_errors
 from accounts.selectors import user_roles
 
-from .. import pending, selectors, services
+from .. import bulk, pending, selectors, services
 from ..access import work_for_owner, work_for_owner_or_reviewer, work_for_reviewer
 from ..conflicts import conflict_notes
 from ..duplicates import work_duplicates
@@ -76,17 +82,7 @@ def work_list(request):
     filters = WorkFilterForm(request.GET or None)
     valid = filters.is_valid()
     data = filters.cleaned_data if valid else {}
-    works = selectors.works_for_owner(
-        request.user,
-        q=data.get("q") or "",
-        kind=data.get("kind") or "",
-        claim=data.get("claim") or "",
-        status=data.get("status") or "active",
-        sort=data.get("sort") or "newest",
-        conflict=data.get("conflict") or "",
-        extra=data,
-    )
-    works = selectors.with_open_conflict_flag(works)
+    works = selectors.with_open_conflict_flag(selectors.works_matching(request.user, data))
     page = Paginator(works, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -102,6 +98,10 @@ def work_list(request):
             "bulk_applies": not (valid and filters.beyond_search),
             "has_any_works": page.paginator.count > 0
             or Work.objects.filter(owner=request.user).exists(),
+            # The bulk form (works/bulk.py): its actions, and whether "all matching" can be
+            # re-selected (the filters are valid).
+            "bulk_actions": bulk.actions(),
+            "bulk_matching": valid or not filters.is_bound,
         },
     )
 
@@ -305,16 +305,53 @@ def evidence_download(request, public_id, pk):
 # --- Staff: verifying claims -------------------------------------------------------------------
 
 
+class ClaimSearchForm(forms.Form):
+    q = forms.CharField(label="Search", required=False, max_length=300)
+
+
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def claim_queue(request):
+    """The claims waiting for them, oldest first, searchable by title or creator; POST verifies
+    the ticked claims with one reason (``bulk.claims_verify_selected``), only their queue's."""
     roles = user_roles(request.user)
     if not (roles.is_guild_staff or roles.is_superuser):
         raise PermissionDenied
-    page = Paginator(selectors.claim_queue(request.user), PAGE_SIZE).get_page(
+    search = ClaimSearchForm(request.GET or None)
+    q = search.cleaned_data["q"] if search.is_valid() else ""
+    ticked, reason, error, status = [], "", None, HTTPStatus.OK
+    if request.method == "POST":
+        ticked, reason = request.POST.getlist("work"), request.POST.get("reason", "")
+        try:
+            verified = bulk.claims_verify_selected(actor=request.user, ids=ticked, reason=reason)
+        except ValidationError as exc:
+            error, status = exc, HTTPStatus.BAD_REQUEST
+        else:
+            n = len(verified)
+            plural = "s" if n != 1 else ""
+            messages.success(request, f"{n} claim{plural} verified. Each creator is told by email.")
+            return redirect(request.get_full_path())
+    page = Paginator(selectors.claim_queue(request.user, q=q), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    return render(request, "works/claim_queue.html", {"page": page})
+    query = request.GET.copy()
+    query.pop("page", None)
+    errors = getattr(error, "error_dict", {}) if error else {}
+    return render(
+        request,
+        "works/claim_queue.html",
+        {
+            "page": page,
+            "search": search,
+            "q": q,
+            "query": query.urlencode(),
+            "ticked": set(ticked),
+            "reason": reason,
+            "reason_errors": [m for e in errors.get("reason", []) for m in e.messages],
+            "selection_errors": error.messages if error and not errors else [],
+        },
+        status=status,
+    )
 
 
 @login_required
