@@ -20,9 +20,31 @@ def field_name(use: str) -> str:
     return use.replace("-", "_")
 
 
+# A use in a few words, under its name in the grid of AI choices.
+USE_HELP = {
+    "train-genai": "Models that write, draw, compose or speak.",
+    "train-ai": "Any model that learns from the work, generative or not.",
+    "ai-input": "An AI tool reads the work while it runs, e.g. to answer a question.",
+    "search": "Search engines index the work and send people to it.",
+    "style": "Said in notices and the registry: no web standard has it yet.",
+}
+
+
+class ChoiceRadios(forms.RadioSelect):
+    """Radios each described by what choosing it means: ``aria-describedby`` points at
+    ``<option id>_means``, the sentence the grid of AI choices writes for it."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        if option["attrs"].get("id"):
+            option["attrs"]["aria-describedby"] = f"{option['attrs']['id']}_means"
+        return option
+
+
 class ChoicesForm(forms.Form):
     """One radio group per use: allow, deny, only under licence — and, for a work (``follow``
-    labels given), "follow my default"."""
+    labels given), "follow my default". The templates lay them out as one grid (a row per use,
+    a column per choice; consent/_choice_grid.html)."""
 
     def __init__(self, *args, follow_labels: dict[str, str] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -31,7 +53,10 @@ class ChoicesForm(forms.Form):
             if follow_labels is not None:
                 choices = [(FOLLOW, follow_labels[use]), *choices]
             self.fields[field_name(use)] = forms.ChoiceField(
-                label=Use(use).label, choices=choices, widget=forms.RadioSelect
+                label=Use(use).label,
+                choices=choices,
+                widget=ChoiceRadios,
+                help_text=USE_HELP[use],
             )
 
     def choices(self) -> dict[str, str | None]:

@@ -55,8 +55,7 @@ def _work_url(owner, work, mandate) -> str:
 
 
 GENAI_NOTE = (
-    "Training generative AI is a kind of training AI: if you say no to training any AI, that "
-    "also means no to generative AI."
+    "A kind of training AI: if you say no to training any AI, that also means no to generative AI."
 )
 
 
@@ -122,7 +121,14 @@ def _defaults_page(request, owner, mandate):
         {
             "use": use,
             "field": bound,
-            "options": [(radio, consequence(use, radio.data["value"])) for radio in bound],
+            "options": [
+                (
+                    radio,
+                    consequence(use, radio.data["value"]),
+                    radio.data["value"] == initial[field_name(use)],
+                )
+                for radio in bound
+            ],
             **_genai_note(use, effective[use], who=context["who"], kind=None),
         }
         for use, bound in form.use_fields()
@@ -138,6 +144,9 @@ def _defaults_page(request, owner, mandate):
             **context,
             "form": form,
             "rows": rows,
+            "credit": credit,
+            "credit_url": "#id_credit-licensing_contact",
+            "whose": "their" if mandate is not None else "your",
             "credit_form": credit_form,
             "works_page": works_page,
         },
@@ -195,20 +204,24 @@ def _work_page(request, owner, work, mandate):
             )
     rows = []
     for use, bound in form.use_fields():
+        decision = effective[use]
+        source = source_words(decision, who=context["who"])
         options = []
         for radio in bound:
             value = radio.data["value"]
+            if value == initial[field_name(use)]:  # what is saved: what applies now, and why
+                options.append((radio, f"{decision.plain(kind)} ({source})", True))
+                continue
             choice = defaults[use].choice if value == FOLLOW else value
-            options.append((radio, consequence(use, choice, kind)))
-        decision = effective[use]
+            options.append((radio, consequence(use, choice, kind), False))
         rows.append(
             {
                 "use": use,
                 "field": bound,
                 "options": options,
                 "effective": decision,
-                "plain": decision.plain(kind),
-                "source": source_words(decision, who=context["who"]),
+                "default_word": CHOICE_WORDS[defaults[use].choice],
+                "follows_licence": defaults[use].choice == "licence",
                 **_genai_note(use, decision, who=context["who"], kind=kind),
             }
         )
@@ -220,6 +233,10 @@ def _work_page(request, owner, work, mandate):
             "work": work,
             "form": form,
             "rows": rows,
+            "follow_header": f"Follow {whose} default",
+            "credit": CreditPreference.objects.filter(owner=owner).first(),
+            "credit_url": context["preferences_url"] + "#credit-heading",
+            "whose": "their" if mandate is not None else "your",
             "grants": grants,
             "self_url": _work_url(owner, work, mandate),
         },

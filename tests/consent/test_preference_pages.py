@@ -2,6 +2,7 @@
 the work's page — plain words beside every choice, the train-ai implication said out loud, and
 bad input that changes nothing."""
 
+import re
 from datetime import timedelta
 from http import HTTPStatus
 from io import StringIO
@@ -13,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from consent import decisions, services
+from consent import decisions, selectors, services
 from consent.models import CreditPreference, LedgerEntry, LicenceGrant, Preference
 from tests import factories
 
@@ -91,11 +92,19 @@ def test_guild_staff_see_members_choices_in_the_header(client, guild_staff):
 # --- Defaults ----------------------------------------------------------------------------------
 
 
-def test_each_use_is_a_fieldset_with_plain_words_beside_every_choice(client, creator):
+def test_each_use_is_a_row_of_the_grid_with_plain_words_for_every_choice(client, creator):
     client.force_login(creator)
     page = client.get(reverse("consent:preferences")).content.decode()
-    assert page.count('<fieldset class="choice-group"') == 5
+    # One grid: a row per use, each row still a radio group (a fieldset named by its legend).
+    assert page.count('class="choice-grid ') == 1
+    assert page.count('<fieldset class="choice-group use-row') == 5
     assert "<legend>Training generative AI</legend>" in page
+    assert 'id="id_defaults-search_help">Search engines index the work' in page
+    # Every radio is described by what choosing it means.
+    radio = 'id="id_defaults-train_genai_2" required aria-describedby="id_defaults-train_genai_2_'
+    radio += 'means"'
+    assert radio in page
+    assert 'id="id_defaults-train_genai_2_means" data-choice="licence"' in page
     assert "AI companies may not train generative models on your works." in page
     assert "AI companies may train generative models on your works only under a licence" in page
     assert "Search engines may index your works and link back to them." in page
@@ -103,6 +112,48 @@ def test_each_use_is_a_fieldset_with_plain_words_beside_every_choice(client, cre
     assert 'name="defaults-train_genai" value="deny"' in page
     assert 'value="deny" id="id_defaults-train_genai_1" required checked' in page
     assert 'value="allow" id="id_defaults-search_0" required checked' in page
+
+
+def test_the_grid_posts_the_same_fields_as_before_and_they_all_save(client, creator, book):
+    """The grid (issue 20) is markup only: the same radio names and values, on both pages."""
+    client.force_login(creator)
+    page = client.get(reverse("consent:preferences")).content.decode()
+    names = {
+        f"defaults-{use}" for use in ["train_genai", "train_ai", "ai_input", "search", "style"]
+    }
+    assert set(re.findall(r'type="radio" name="([^"]+)"', page)) == names
+    client.post(
+        reverse("consent:preferences"),
+        {
+            "section": "defaults",
+            "defaults-train_genai": "licence",
+            "defaults-train_ai": "allow",
+            "defaults-ai_input": "licence",
+            "defaults-search": "deny",
+            "defaults-style": "allow",
+        },
+    )
+    saved = {use: d.choice for use, d in decisions.defaults_for(creator).items()}
+    assert saved == {
+        "train-genai": "licence",
+        "train-ai": "allow",
+        "ai-input": "licence",
+        "search": "deny",
+        "style": "allow",
+    }
+    url = reverse("consent:work", args=[book.public_id])
+    page = client.get(url).content.decode()
+    assert set(re.findall(r'type="radio" name="([^"]+)"', page)) == {
+        name.removeprefix("defaults-") for name in names
+    }
+    assert set(re.findall(r'type="radio" name="train_ai" value="([^"]+)"', page)) == {
+        "default",
+        "allow",
+        "deny",
+        "licence",
+    }
+    client.post(url, _work_choices(train_ai="deny", style="licence"))
+    assert selectors.overrides_for(book) == {"train-ai": "deny", "style": "licence"}
 
 
 def test_the_page_says_training_generative_ai_is_a_kind_of_training_ai(client, creator):
@@ -171,7 +222,7 @@ def test_an_error_is_tied_to_its_radio_group(client, creator):
         reverse("consent:preferences"), {**_defaults(), "defaults-style": "maybe"}
     )
     page = response.content.decode()
-    assert 'aria-describedby="id_defaults-style_error"' in page
+    assert 'aria-describedby="id_defaults-style_error id_defaults-style_help"' in page
     assert 'id="id_defaults-style_error"' in page
     assert "<title>Error:" in page
 
