@@ -31,9 +31,9 @@ def test_a_chosen_file_is_kept_and_the_summary_leads_to_the_field(
     page.get_by_label(re.compile("^web addresses", re.I)).fill("https://ok.example/\nftp://no")
     page.get_by_label(re.compile("^file", re.I)).set_input_files(str(pdf))
     page.get_by_role("button", name="Register the work").click()  # no title
-    page.wait_for_load_state()
-
+    # The file goes up with upload.js (XMLHttpRequest): the page is replaced, not navigated.
     summary = page.get_by_role("alert").filter(has_text="There is a problem")
+    summary.wait_for()
     assert summary.is_visible()
     assert page.evaluate(FOCUSED) == "error-summary"  # focus is on the summary
     assert summary.evaluate(IN_VIEW)
