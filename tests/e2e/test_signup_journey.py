@@ -65,7 +65,13 @@ def test_new_creator_signs_up_verifies_signs_in_and_claims_membership(
     page.get_by_label(re.compile("credit name", re.I)).fill("Nora N. Novelist")
     page.get_by_label(re.compile("ISNI", re.I)).fill("0000 0001 2103 2684")  # a typo
     page.get_by_role("button", name=re.compile("save", re.I)).click()
-    error = page.get_by_text(re.compile("check digit does not match"))
+    # Said twice: in the summary at the top (a link to the field, focused) and by the field.
+    summary = page.get_by_role("link", name=re.compile("ISNI: .*check digit does not match"))
+    assert summary.is_visible()
+    assert page.evaluate("document.activeElement.classList.contains('error-summary')") or (
+        page.evaluate("document.activeElement.getAttribute('role')") == "alert"
+    )
+    error = page.locator("li", has_text=re.compile("check digit does not match")).last
     assert error.is_visible()
     audit(page)
     page.get_by_label(re.compile("ISNI", re.I)).fill("0000 0001 2103 2683")
