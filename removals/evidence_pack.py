@@ -4,7 +4,9 @@ asked, of whom, when, and what came of it —
 - ``summary.html``: the request, its works, what was asked, the two statements, and each
   developer's outcome (self-contained, every value escaped);
 - ``notices/<developer>/``: each notice as sent (``notice.txt``, ``notice.html`` and its
-  attachments), the reminders and any retraction;
+  attachments), the reminders, any retraction, and the follow-up notices sent when the
+  creator contested a "complied" (``follow-up-<n>``);
+- ``contests.csv``: each developer's "complied" and what the creator made of it (issue 20);
 - ``deliveries.csv``, ``answers.csv``: every delivery (with the Message-ID or webhook-id the
   developer received) and every answer (with the names of its files);
 - ``answers/<developer>/``: the files staff attached to answers that arrived by other means
@@ -57,6 +59,8 @@ deliveries.csv    Every delivery: channel, recipient, status, attempts, when it 
                   the Message-ID (email) or webhook-id (webhook) the developer received.
 answers.csv       Every answer from the developers, with its statement and the files attached
                   to it (the "attachments" column names them inside this ZIP).
+contests.csv      Each developer's "complied" and what the creator made of it: accepted, contested
+                  (with the reason), asked again, or left until the time to contest it passed.
 answers/          The files guild staff attached to answers that arrived by post or email,
                   one folder per developer.
 ledger.csv        The creator's consent-ledger entries touching these works: {ledger_note}
@@ -192,6 +196,25 @@ def _answer_rows(answers: list[NoticeAnswer], files: dict[int, list[str]]) -> It
         ]
 
 
+def _contest_rows(removal: RemovalRequest, roles: dict[int, str]) -> Iterator[list]:
+    """Every "complied" of the request's developers and what became of it (issue 20)."""
+    contests = removal.compliance_contests.select_related("developer", "answer").order_by(
+        "created_at", "pk"
+    )
+    for c in contests:
+        yield [
+            c.developer.name,
+            _iso(c.answer.created_at),
+            c.answer.statement,
+            c.get_state_display(),
+            _iso(c.window_ends_at),
+            _iso(c.decided_at),
+            c.reason,
+            _iso(c.asked_again_at),
+            roles.get(c.follow_up_id, "") if c.follow_up_id else "",
+        ]
+
+
 def _answer_files(answers: list[NoticeAnswer]) -> list[tuple[str, AnswerAttachment]]:
     """``(path in the ZIP, attachment)`` of every file attached to ``answers`` (one query):
     ``answers/<developer-slug>/<filename>``, unique within each developer's folder."""
@@ -219,6 +242,7 @@ def pack_build(removal: RemovalRequest):
     notices = timeline.notices
     roles, folders = {}, {}
     reminder_counts: dict[int, int] = {}
+    again_counts: dict[int, int] = {}
     for notice in notices:
         folders[notice.pk] = f"notices/{_name(notice.developer.slug, str(notice.developer_id))}"
         if notice.kind == notice.Kind.REMINDER:
@@ -228,6 +252,9 @@ def pack_build(removal: RemovalRequest):
             roles[notice.pk] = f"reminder-{n}"
         elif ":retraction:" in notice.key:
             roles[notice.pk] = "retraction"
+        elif ":again:" in notice.key:  # asked again after a contest (issue 20)
+            n = again_counts[notice.developer_id] = again_counts.get(notice.developer_id, 0) + 1
+            roles[notice.pk] = f"follow-up-{n}"
         else:
             roles[notice.pk] = "notice"
 
@@ -305,6 +332,22 @@ def pack_build(removal: RemovalRequest):
             )
             for path, attachment in answer_files:
                 _copy_file(archive, path, attachment.file)
+            _write_csv(
+                archive,
+                "contests.csv",
+                [
+                    "developer",
+                    "complied_at",
+                    "statement",
+                    "state",
+                    "contest_until",
+                    "decided_at",
+                    "reason",
+                    "asked_again_at",
+                    "follow_up_notice",
+                ],
+                _contest_rows(removal, roles),
+            )
             ledger_count = _write_csv(
                 archive,
                 "ledger.csv",

@@ -238,3 +238,16 @@ class FileForMemberForm(forms.Form):
     def __init__(self, *args, mandates, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["mandate"].queryset = mandates
+
+
+class ContestForm(forms.Form):
+    """The creator contests a developer's "complied" (issue 20)."""
+
+    reason = forms.CharField(
+        label="Why you contest it",
+        max_length=2_000,  # contests.REASON_MAX
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="Plain text, up to 2,000 characters. Your guild's staff read it and may quote it "
+        "to the developer when they ask again, e.g. “The model still reproduces chapter 3.”",
+        error_messages={"required": "Say why you contest it: your guild's staff read it."},
+    )

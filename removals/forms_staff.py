@@ -81,3 +81,15 @@ class LegalWordingForm(forms.Form):
         ),
         error_messages={"required": "Write the legal wording: every removal notice quotes it."},
     )
+
+
+class AskAgainForm(forms.Form):
+    """Staff ask a developer again after the creator contested its "complied" (issue 20)."""
+
+    note = forms.CharField(
+        label="A note to the developer (optional)",
+        required=False,
+        max_length=10_000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Added to the new notice after the creator's reason.",
+    )

@@ -247,6 +247,17 @@ class ComplianceContest(models.Model):
         return f"{self.get_state_display()} ({self.request_id}, {self.developer_id})"
 
     @property
+    def badge(self) -> str:
+        """Its state's badge class (portal.css)."""
+        return {
+            self.State.OPEN: "warning",
+            self.State.ACCEPTED: "success",
+            self.State.CONTESTED: "danger",
+            self.State.ASKED_AGAIN: "primary",
+            self.State.LAPSED: "success",
+        }.get(self.state, "secondary")
+
+    @property
     def is_open(self) -> bool:
         return self.state == self.State.OPEN and self.window_ends_at > timezone.now()
 

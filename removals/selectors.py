@@ -29,7 +29,7 @@ from notices.models import AIDeveloper, Delivery, Notice, NoticeAnswer
 from notices.selectors import answers_by_topic
 
 from .access import staff_guild_ids
-from .models import RemovalEvent, RemovalRequest
+from .models import ComplianceContest, RemovalEvent, RemovalRequest
 from .services import deny_uses
 
 Status = RemovalRequest.Status
@@ -215,6 +215,9 @@ class Lane:
     retraction: Notice | None = None
     # Its deadline passed without a final answer (complied or disputed), acknowledged or not.
     overdue: bool = False
+    # Its latest "complied" open to the creator's contest, and the notices asking again.
+    contest: ComplianceContest | None = None
+    follow_ups: list[Notice] = field(default_factory=list)
 
     @property
     def badge(self) -> str:
@@ -273,6 +276,8 @@ EVENT_NOTE_LABELS = {
     Action.RETRACTED: "Reason",
     Action.CLOSED: "Reason",
     Action.CLAIM_VERIFIED: "Works",
+    Action.CONTESTED: "Reason",
+    Action.ASKED_AGAIN: "Staff note",
 }
 EVENT_TONES = {
     Action.REJECTED: "bad",
@@ -280,7 +285,18 @@ EVENT_TONES = {
     Action.APPROVED: "good",
     Action.CLOSED: "good",
     Action.CLAIM_VERIFIED: "good",
+    Action.CONTESTED: "bad",
+    Action.ACCEPTED: "good",
+    Action.ASKED_AGAIN: "waiting",
+    Action.CONTEST_WINDOW_PASSED: "good",
 }
+# A developer's "complied" and what became of it (issue 20): in that developer's lane too.
+CONTEST_ACTIONS = (
+    Action.CONTESTED,
+    Action.ACCEPTED,
+    Action.ASKED_AGAIN,
+    Action.CONTEST_WINDOW_PASSED,
+)
 # Request events that also open every developer's lane: when it was filed and how it was
 # reviewed.
 LANE_ACTIONS = {
@@ -315,6 +331,8 @@ def _notice_role(notice: Notice, request: RemovalRequest) -> str:
         return "reminder"
     if ":retraction:" in notice.key:
         return "retraction"
+    if ":again:" in notice.key:
+        return "follow_up"  # asked again after the creator contested its "complied"
     return "notice"
 
 
@@ -343,9 +361,26 @@ def _lane_for(
     deliveries: dict[int, list[Delivery]],
     answers: list[NoticeAnswer],
     now: datetime,
+    follow_ups: list[Notice] = (),
+    events: list[Step] = (),
+    contest: ComplianceContest | None = None,
 ) -> Lane:
-    lane = Lane(developer=developer, notice=notice, retraction=retraction)
-    steps = list(shared)
+    lane = Lane(
+        developer=developer,
+        notice=notice,
+        retraction=retraction,
+        contest=contest,
+        follow_ups=list(follow_ups),
+    )
+    steps = list(shared) + list(events)
+    for follow_up in lane.follow_ups:
+        steps.append(Step("follow_up", "Asked again: new notice sent", follow_up.created_at))
+        for delivery in deliveries.get(follow_up.pk, []):
+            if delivery.delivered_at is not None:
+                how = delivery.get_channel_display().lower()
+                steps.append(
+                    Step("delivered", f"New notice delivered by {how}", delivery.delivered_at)
+                )
     if notice is not None:
         lane.deliveries = deliveries.get(notice.pk, [])
         lane.answers = answers
@@ -422,7 +457,33 @@ def _lane_for(
     steps.sort(key=lambda s: (s.at is None, s.at))
     lane.steps = steps
     _lane_state(lane, request)
+    _contest_state(lane, request, now)
     return lane
+
+
+def _contest_state(lane: Lane, request: RemovalRequest, now: datetime) -> None:
+    """What the creator made of the lane's latest "complied" (issue 20), over the answer's own
+    state: waiting for them, contested, or asked again and waiting for the new answer."""
+    contest = lane.contest
+    if contest is None or lane.retraction is not None:
+        return
+    State = ComplianceContest.State
+    live = request.status in (Status.APPROVED, Status.CONTESTED)
+    if contest.state == State.OPEN and contest.window_ends_at > now and live:
+        by = f"{timezone.localtime(contest.window_ends_at):%-d %B %Y}"
+        lane.state, lane.tone = "Complied — waiting for you", "waiting"
+        lane.next_step = f"Accept it, or contest it by {by}."
+    elif contest.state == State.CONTESTED:
+        lane.state, lane.tone = "Contested", "bad"
+        lane.next_step = "Your guild's staff decide whether to ask them again."
+    elif contest.state == State.ASKED_AGAIN and contest.follow_up is not None:
+        answered = any(
+            a.notice_id == contest.follow_up_id and a.kind in FINAL_ANSWERS for a in lane.answers
+        )
+        if not answered:
+            lane.state, lane.tone = "Asked again", "waiting"
+            due = contest.follow_up.answer_due_at
+            lane.next_step = f"Waiting for their new answer. Due by {due:%-d %B %Y}." if due else ""
 
 
 def _lane_state(lane: Lane, request: RemovalRequest) -> None:
@@ -463,7 +524,7 @@ def _lane_state(lane: Lane, request: RemovalRequest) -> None:
 
 
 def request_timeline(request: RemovalRequest, now: datetime | None = None) -> Timeline:
-    """Their request's events and one lane per developer. Five queries, whatever the number of
+    """Their request's events and one lane per developer. Six queries, whatever the number of
     developers, notices, deliveries and answers. A lane is overdue when its deadline passed
     without a final answer (complied or disputed), even if the developer acknowledged it."""
     now = now or timezone.now()
@@ -499,10 +560,13 @@ def request_timeline(request: RemovalRequest, now: datetime | None = None) -> Ti
     main: dict[int, Notice] = {}
     retractions: dict[int, Notice] = {}
     reminders: dict[int, list[Notice]] = {}
+    follow_ups: dict[int, list[Notice]] = {}
     for notice in notices:
         role = _notice_role(notice, request)
         if role == "notice":
             main.setdefault(notice.developer_id, notice)
+        elif role == "follow_up":
+            follow_ups.setdefault(notice.developer_id, []).append(notice)
         elif role == "retraction":
             retractions.setdefault(notice.developer_id, notice)
         else:
@@ -514,9 +578,26 @@ def request_timeline(request: RemovalRequest, now: datetime | None = None) -> Ti
     else:
         order = _planned_developers(request)
 
+    lane_events: dict[int, list[Step]] = {}
+    for e in events:
+        if e.developer_id and e.action in CONTEST_ACTIONS:
+            lane_events.setdefault(e.developer_id, []).append(_event_step(e, request))
+    latest_contest: dict[int, ComplianceContest] = {}
+    for contest in (
+        ComplianceContest.objects.filter(request=request)
+        .exclude(state=ComplianceContest.State.SUPERSEDED)
+        .select_related("follow_up")
+        .order_by("created_at", "pk")
+    ):
+        latest_contest[contest.developer_id] = contest
+
     lanes = []
     for developer in order:
         notice = main.get(developer.pk)
+        again = follow_ups.get(developer.pk, [])
+        lane_answers = answers_by_notice.get(notice.pk, []) if notice else []
+        for follow_up in again:
+            lane_answers = lane_answers + answers_by_notice.get(follow_up.pk, [])
         lanes.append(
             _lane_for(
                 developer,
@@ -526,8 +607,11 @@ def request_timeline(request: RemovalRequest, now: datetime | None = None) -> Ti
                 reminders=reminders.get(notice.pk, []) if notice else [],
                 retraction=retractions.get(developer.pk),
                 deliveries=deliveries,
-                answers=answers_by_notice.get(notice.pk, []) if notice else [],
+                answers=sorted(lane_answers, key=lambda a: (a.created_at, a.pk)),
                 now=now,
+                follow_ups=again,
+                events=lane_events.get(developer.pk, []),
+                contest=latest_contest.get(developer.pk),
             )
         )
     return Timeline(
@@ -610,6 +694,8 @@ def staff_counts(user: User) -> dict[str, int]:
     from .stats import overdue_notices
 
     moderated = moderated_requests(user)
-    waiting = moderated.filter(status__in=RemovalRequest.OPEN_FOR_REVIEW).count()
+    waiting = moderated.filter(
+        status__in=[*RemovalRequest.OPEN_FOR_REVIEW, Status.CONTESTED]
+    ).count()
     overdue = overdue_notices(moderated).count()
     return {"removals_waiting": waiting, "removals_overdue": overdue}

@@ -38,13 +38,19 @@ from accounts.models import User
 from notices.models import Notice, NoticeAnswer
 
 from .access import moderated_requests
-from .models import RemovalRequest
+from .models import ComplianceContest, RemovalRequest
 
 Status = RemovalRequest.Status
 
 # Requests still in progress: waiting for a decision, sent back to them, or approved and
 # waiting for the developers' answers.
-OPEN_STATES = [Status.SUBMITTED, Status.IN_REVIEW, Status.NEEDS_INFO, Status.APPROVED]
+OPEN_STATES = [
+    Status.SUBMITTED,
+    Status.IN_REVIEW,
+    Status.NEEDS_INFO,
+    Status.APPROVED,
+    Status.CONTESTED,  # a developer's "complied" contested by the creator (issue 20)
+]
 AGE_BUCKETS = [
     ("recent", "Under 7 days"),
     ("weeks", "7 to 30 days"),
@@ -114,7 +120,7 @@ def overdue_notices(requests: QuerySet, now=None) -> QuerySet[Notice]:
     """Notices past their deadline with no final answer (``overdue_filter``), for the approved
     ones among ``requests`` (a retracted or closed request asks nothing more), by developer,
     most overdue first."""
-    approved = requests.filter(status=Status.APPROVED)
+    approved = requests.filter(status__in=[Status.APPROVED, Status.CONTESTED])
     return (
         removal_notices(approved)
         .filter(overdue_filter(now))
@@ -231,12 +237,15 @@ class Figures:
     answered: int = 0
     complied: int = 0
     disputed: int = 0
+    # Of the complied ones, those the creator contested (issue 20).
+    contested: int = 0
 
     def add(self, other: "Figures") -> None:
         self.sent += other.sent
         self.answered += other.answered
         self.complied += other.complied
         self.disputed += other.disputed
+        self.contested += other.contested
 
     @property
     def answer_rate(self) -> float | None:
@@ -271,6 +280,10 @@ def _answer_flags(notices: QuerySet) -> QuerySet:
     return notices.annotate(
         has_complied=Exists(answers.filter(kind=NoticeAnswer.Kind.COMPLIED)),
         has_disputed=Exists(answers.filter(kind=NoticeAnswer.Kind.DISPUTED)),
+        # A contest has a reason from the moment it is made, whatever came after.
+        has_contested=Exists(
+            ComplianceContest.objects.filter(notice=OuterRef("pk")).exclude(reason="")
+        ),
     )
 
 
@@ -339,6 +352,7 @@ def developer_figures(requests: QuerySet, *, today: date | None = None) -> Dashb
             answered=Count("pk", filter=Q(answered_at__isnull=False)),
             complied=Count("pk", filter=Q(has_complied=True)),
             disputed=Count("pk", filter=Q(has_disputed=True, has_complied=False)),
+            contested=Count("pk", filter=Q(has_contested=True)),
         )
     )
     by_developer: dict[int, DeveloperFigures] = {}
@@ -347,7 +361,9 @@ def developer_figures(requests: QuerySet, *, today: date | None = None) -> Dashb
         month = row["month"]
         if isinstance(month, datetime):
             month = timezone.localtime(month).date() if timezone.is_aware(month) else month.date()
-        figures = Figures(row["sent"], row["answered"], row["complied"], row["disputed"])
+        figures = Figures(
+            row["sent"], row["answered"], row["complied"], row["disputed"], row["contested"]
+        )
         developer = by_developer.setdefault(
             row["developer_id"],
             DeveloperFigures(
@@ -397,6 +413,7 @@ CSV_HEADER = [
     "disputed",
     "median_days_to_answer",
     "overdue_now",
+    "contested",
 ]
 
 
@@ -426,6 +443,7 @@ def csv_rows(dashboard: Dashboard):
             total.disputed,
             _days(developer.median_seconds),
             developer.overdue,
+            total.contested,
         ]
         for month in dashboard.months:
             figures = developer.months[month]
@@ -441,4 +459,5 @@ def csv_rows(dashboard: Dashboard):
                 figures.disputed,
                 "",
                 "",
+                figures.contested,
             ]

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .views import contests
 
 app_name = "removals"
 
@@ -17,4 +18,15 @@ urlpatterns = [
     path("<int:pk>/deny-overrides/", views.deny_overrides, name="deny-overrides"),
     path("<int:pk>/evidence/<int:evidence_pk>/", views.evidence_download, name="evidence"),
     path("<int:pk>/evidence-pack.zip", views.evidence_pack, name="evidence-pack"),
+    # A developer's "complied": the creator accepts or contests it (issue 20).
+    path(
+        "<int:pk>/answers/<int:contest_pk>/accept/",
+        contests.compliance_accept,
+        name="compliance-accept",
+    ),
+    path(
+        "<int:pk>/answers/<int:contest_pk>/contest/",
+        contests.compliance_contest,
+        name="compliance-contest",
+    ),
 ]

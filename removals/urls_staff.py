@@ -3,6 +3,7 @@
 
 from django.urls import path
 
+from .views import contests
 from .views import staff_reports as reports
 from .views import staff_review as views
 
@@ -20,6 +21,7 @@ urlpatterns = [
     path("<int:pk>/reject/", views.reject, name="reject"),
     path("<int:pk>/ask/", views.ask_info, name="ask-info"),
     path("<int:pk>/close/", views.close, name="close"),
+    path("<int:pk>/answers/<int:contest_pk>/ask-again/", contests.ask_again, name="ask-again"),
     path("<int:pk>/evidence/<int:evidence_pk>/", views.evidence, name="evidence"),
     path("<int:pk>/works/<str:public_id>/thumbnail/", views.thumbnail, name="thumbnail"),
 ]

@@ -12,7 +12,7 @@ from consent.vocabulary import Use
 from notices.models import AIDeveloper
 from works.selectors import claim_deciders
 
-from .. import selectors, services
+from .. import contests, selectors, services
 from ..access import request_for_creator
 from ..forms import RetractForm, WithdrawForm
 from ..models import RemovalRequest
@@ -66,6 +66,8 @@ def request_context(removal: RemovalRequest, user, *, works_page=None) -> dict:
         "deny_works": deny[1],
         "deny_to_change": deny[2],
         "is_owner": user.pk == removal.creator_id,
+        # Developers' "complied", to accept or contest (issue 20).
+        "contests": contests.contests_for_request(removal),
     }
 
 

@@ -39,7 +39,7 @@ from works.conflicts import blocked_work_ids, match_phrase
 from works.models import Conflict, Work, WorkIdentifier
 from works.selectors import claim_deciders
 
-from .. import letters, services, stats
+from .. import contests, letters, services, stats
 from ..access import reached_staff_filter, request_for_moderator
 from ..forms_staff import ApproveForm, CloseForm, InfoForm, RejectForm
 from ..manifest import grants_by_developer, manifest_build
@@ -51,7 +51,8 @@ WORKS_PAGE_SIZE = 50
 HISTORY_LIMIT = 20
 DECIDED = [Status.APPROVED, Status.REJECTED, Status.CLOSED, Status.RETRACTED]
 TABS = {
-    "waiting": ("Waiting for a decision", list(RemovalRequest.OPEN_FOR_REVIEW)),
+    # A contested answer (issue 20) is back with the staff: waiting, by its first submission.
+    "waiting": ("Waiting for a decision", [*RemovalRequest.OPEN_FOR_REVIEW, Status.CONTESTED]),
     "sent-back": ("Sent back to the creator", [Status.NEEDS_INFO]),
     "decided": ("Decided", DECIDED),
 }
@@ -323,6 +324,8 @@ def _review_context(request, obj, *, forms=None, action_errors=None) -> dict:
         "reject_form": forms.get("reject") or RejectForm(),
         "info_form": forms.get("info") or InfoForm(),
         "close_form": forms.get("close") or CloseForm(),
+        # Developers' "complied" and what the creator made of them (issue 20).
+        "contests": contests.contests_for_request(obj),
     }
     return context
 

@@ -268,3 +268,29 @@ def test_staff_may_close_a_contested_request_and_the_creator_may_retract_it(
     contest = request.compliance_contests.get()
     with pytest.raises(ValidationError, match="asks nothing more"):
         contests.compliance_ask_again(actor=guild_staff, contest=contest)
+
+
+def test_the_lane_shows_waiting_for_you_contested_then_asked_again(approved, creator, guild_staff):
+    from removals.selectors import request_timeline
+
+    request, first, _ = approved
+
+    def lane():
+        request.refresh_from_db()
+        return next(
+            x for x in request_timeline(request).lanes if x.developer.pk == first.developer_id
+        )
+
+    contest = _complied(first)
+    assert lane().state == "Complied — waiting for you"
+    assert f"contest it by {contest.window_ends_at:%-d %B %Y}" in lane().next_step
+    contests.compliance_contest(actor=creator, contest=contest, reason="Still there.")
+    assert (lane().state, lane().tone) == ("Contested", "bad")
+    assert "contested" in [s.kind for s in lane().steps]
+    contests.compliance_ask_again(actor=guild_staff, contest=contest)
+    assert lane().state == "Asked again" and "Due by" in lane().next_step
+    kinds = [s.kind for s in lane().steps]
+    assert {"contested", "asked_again", "follow_up"} <= set(kinds)
+    contest.refresh_from_db()
+    _disputed(contest.follow_up)
+    assert lane().state == "Disputed"

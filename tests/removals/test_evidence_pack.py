@@ -242,3 +242,30 @@ def test_the_pack_is_built_from_files_in_the_bucket(bucket_storage, client, crea
     archive = _download(client, removal)
 
     assert archive.read("evidence/listing.png") == photo
+
+
+def test_the_pack_shows_a_contested_complied_its_reason_and_the_follow_up(
+    client, creator, guild_staff, make_request, other_developer
+):
+    from removals import contests
+
+    removal = make_request()
+    first, second = services.request_approve(actor=guild_staff, request=removal)
+    complied, _ = answer_record(notice=first, kind="complied", statement="Gone.", via="link")
+    contests.compliance_contest(
+        actor=creator, contest=complied.compliance_contest, reason="=Still <b>there</b>."
+    )
+    contests.compliance_ask_again(actor=guild_staff, contest=complied.compliance_contest)
+    client.force_login(creator)
+    archive = _download(client, removal)
+
+    (row,) = _csv(archive, "contests.csv")
+    assert row["developer"] == "Example AI Ltd" and row["statement"] == "Gone."
+    assert row["state"] == "Contested — developer asked again"
+    assert row["reason"] == "'=Still <b>there</b>."  # formula-safe
+    assert row["follow_up_notice"] == "follow-up-1" and row["asked_again_at"]
+    assert "notices/example-ai/follow-up-1.txt" in archive.namelist()
+    summary = archive.read("summary.html").decode()
+    assert "Compliance contested" in summary and "Developer asked again" in summary
+    assert "=Still &lt;b&gt;there&lt;/b&gt;." in summary and "<b>there" not in summary
+    assert "contests.csv" in archive.read("README.txt").decode()

@@ -202,8 +202,11 @@ def test_csv_has_the_per_developer_figures(client, dataset, guild_staff):
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     assert rows[0] == stats.CSV_HEADER
     totals = {r[0]: r for r in rows[1:] if r[2] == "last-12-months"}
-    assert totals["Example AI Ltd"][3:] == ["2", "2", "100.0", "1", "50.0", "0", "3.00", "0"]
-    assert totals["Other Models Inc"][3:] == ["2", "1", "50.0", "0", "0.0", "1", "10.00", "1"]
+    # The last column (issue 20): complied answers the creator contested.
+    assert totals["Example AI Ltd"][3:] == ["2", "2", "100.0", "1", "50.0", "0", "3.00", "0", "0"]
+    assert totals["Other Models Inc"][3:] == [
+        *["2", "1", "50.0", "0", "0.0", "1", "10.00", "1", "0"]
+    ]
     assert totals["All developers"][3:6] == ["4", "3", "75.0"]
     months = [r for r in rows if r[0] == "Example AI Ltd" and r[2] != "last-12-months"]
     assert len(months) == 12 and months[-1][2] == timezone.localdate().strftime("%Y-%m")
@@ -382,3 +385,30 @@ def test_dashboard_and_overdue_pages_in_a_browser(
     assert page.get_by_role("heading", name="Other Models Inc").is_visible()
     audit(page)
     assert not page.console_errors
+
+
+def test_contested_answers_are_counted_on_the_page_and_in_the_csv(
+    client, guild_staff, creator, make_request, developer
+):
+    """Issue 20: a "complied" the creator contested counts as contested, for its developer and
+    overall, by the month its notice was sent — and still counts after staff asked again."""
+    obj = make_request(developers=[developer])
+    (notice,) = services.request_approve(actor=guild_staff, request=obj)
+    answer, _ = answer_record(notice=notice, kind="complied", statement="Done.", via="link")
+    contests.compliance_contest(
+        actor=creator, contest=answer.compliance_contest, reason="Still there."
+    )
+    contests.compliance_ask_again(actor=guild_staff, contest=answer.compliance_contest)
+
+    data = stats.developer_figures(stats.requests_in_scope(guild_staff))
+    assert _by_name(data)["Example AI Ltd"].total.contested == 1
+    assert data.overall.total.contested == 1
+    client.force_login(guild_staff)
+    page = client.get(STATS).content.decode()
+    assert "contested by the creator</dt><dd>1</dd>" in page
+    rows = list(
+        csv.reader(io.StringIO(b"".join(client.get(CSV).streaming_content).decode("utf-8-sig")))
+    )
+    assert rows[0][-1] == "contested"
+    total = next(r for r in rows if r[0] == "Example AI Ltd" and r[2] == "last-12-months")
+    assert total[-1] == "1"
