@@ -480,9 +480,13 @@ def _contest_state(lane: Lane, request: RemovalRequest, now: datetime) -> None:
         answered = any(
             a.notice_id == contest.follow_up_id and a.kind in FINAL_ANSWERS for a in lane.answers
         )
-        if not answered:
+        due = contest.follow_up.answer_due_at
+        if not answered and due is not None and due <= now and live:
+            lane.state, lane.tone = "Overdue — asked again, no new answer", "bad"
+            lane.overdue = True
+            lane.next_step = "Your guild's staff follow it up."
+        elif not answered:
             lane.state, lane.tone = "Asked again", "waiting"
-            due = contest.follow_up.answer_due_at
             lane.next_step = f"Waiting for their new answer. Due by {due:%-d %B %Y}." if due else ""
 
 
@@ -604,7 +608,9 @@ def request_timeline(request: RemovalRequest, now: datetime | None = None) -> Ti
                 request=request,
                 shared=shared,
                 notice=notice,
-                reminders=reminders.get(notice.pk, []) if notice else [],
+                reminders=(
+                    [r for n in [notice, *again] for r in reminders.get(n.pk, [])] if notice else []
+                ),
                 retraction=retractions.get(developer.pk),
                 deliveries=deliveries,
                 answers=sorted(lane_answers, key=lambda a: (a.created_at, a.pk)),

@@ -294,3 +294,20 @@ def test_the_lane_shows_waiting_for_you_contested_then_asked_again(approved, cre
     contest.refresh_from_db()
     _disputed(contest.follow_up)
     assert lane().state == "Disputed"
+
+
+def test_a_follow_up_past_its_deadline_shows_overdue_on_the_lane(approved, creator, guild_staff):
+    from removals.selectors import request_timeline
+
+    request, first, _ = approved
+    contest = _complied(first)
+    contests.compliance_contest(actor=creator, contest=contest, reason="Still there.")
+    follow_up = contests.compliance_ask_again(actor=guild_staff, contest=contest)
+    later = follow_up.answer_due_at + timedelta(days=1)
+    request.refresh_from_db()
+    lane = next(
+        x
+        for x in request_timeline(request, now=later).lanes
+        if x.developer.pk == first.developer_id
+    )
+    assert (lane.state, lane.tone) == ("Overdue — asked again, no new answer", "bad")
