@@ -686,7 +686,7 @@ def counts_for_creator(user: User) -> dict[str, int]:
     return RemovalRequest.objects.filter(creator=user).aggregate(
         drafts=Count("pk", filter=Q(status__in=RemovalRequest.EDITABLE)),
         in_review=Count("pk", filter=Q(status__in=RemovalRequest.OPEN_FOR_REVIEW)),
-        with_developers=Count("pk", filter=Q(status=Status.APPROVED)),
+        with_developers=Count("pk", filter=Q(status__in=[Status.APPROVED, Status.CONTESTED])),
         total=Count("pk"),
     )
 

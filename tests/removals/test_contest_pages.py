@@ -166,3 +166,11 @@ def test_only_their_guilds_staff_ask_again(
     client.logout()
     assert client.post(url).status_code == HTTPStatus.FOUND
     assert Notice.objects.filter(topic=request.topic).count() == 2
+
+
+def test_a_contested_request_still_counts_as_sent_on_their_dashboard(creator, complied):
+    from removals.selectors import counts_for_creator
+
+    request, contest = complied
+    contests.compliance_contest(actor=creator, contest=contest, reason="Still there.")
+    assert counts_for_creator(creator)["with_developers"] == 1
