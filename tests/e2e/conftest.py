@@ -105,6 +105,9 @@ def browser_sign_in(live_server):
         page.wait_for_url(re.compile("/dashboard/"))
 
     def _sign_out(page):
+        from tests.e2e.menu import open_menu
+
+        open_menu(page)  # "Sign out" is in the folded menu on a phone
         page.get_by_role("button", name=re.compile("sign out", re.I)).first.click()
 
     _sign_in.out = _sign_out

@@ -19,6 +19,7 @@ from playwright.sync_api import expect
 from notices.models import Delivery, NoticeAnswer
 from removals.models import RemovalRequest
 from tests import factories
+from tests.e2e.menu import open_menu
 from tests.services import wait_for
 
 pytestmark = pytest.mark.worker
@@ -83,6 +84,7 @@ def test_a_request_goes_from_the_creator_through_their_guild_to_a_developers_dis
 
     # 1. They file the request.
     browser_sign_in(page, creator)
+    open_menu(page)  # the navigation is folded on a phone
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Removal requests").click()
     page.wait_for_url(re.compile("/requests/$"))
     page.get_by_role("button", name="New removal request").click()
@@ -130,6 +132,7 @@ def test_a_request_goes_from_the_creator_through_their_guild_to_a_developers_dis
     staff_page = _context_page(browser)
     try:
         browser_sign_in(staff_page, guild_staff)
+        open_menu(staff_page)  # the navigation is folded on a phone
         staff_page.get_by_role("navigation", name="Main").get_by_role(
             "link", name="Requests to review"
         ).click()

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from accounts.models import CreatorProfile, GuildMembership
+from tests.e2e.menu import open_menu
 from tests.services import wait_for
 
 PASSWORD = "a long and private pass phrase 2026"
@@ -49,6 +50,7 @@ def test_new_creator_signs_up_verifies_signs_in_and_claims_membership(
     # as they would on another day.
     page.wait_for_url(re.compile("/dashboard/"))
     audit(page)
+    open_menu(page)  # "Sign out" is in the folded menu on a phone
     page.get_by_role("button", name=re.compile("sign out", re.I)).first.click()
     if "logout" in page.url:
         audit(page)
@@ -60,6 +62,7 @@ def test_new_creator_signs_up_verifies_signs_in_and_claims_membership(
     page.get_by_role("button", name=re.compile("sign in", re.I)).click()
     page.wait_for_url(re.compile("/dashboard/"))
 
+    open_menu(page)  # the navigation is folded on a phone
     page.get_by_role("link", name=re.compile("^profile$", re.I)).first.click()
     audit(page)
     page.get_by_label(re.compile("credit name", re.I)).fill("Nora N. Novelist")

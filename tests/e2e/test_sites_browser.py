@@ -4,6 +4,7 @@ registry answers for its pages. axe-core audits every page they visit."""
 
 import re
 
+from tests.e2e.menu import open_menu
 from tests.works_registry.test_sites_proof import serving
 from works_registry.lookup import lookup
 from works_registry.models import Site
@@ -14,6 +15,7 @@ def test_a_creator_adds_their_site_and_sees_it_verified(
 ):
     with serving(settings) as site_server:
         browser_sign_in(page, creator)
+        open_menu(page)  # the navigation is folded on a phone
         page.get_by_role("link", name="Profile", exact=True).click()
         page.get_by_role("link", name="Add my site").click()
         page.wait_for_url(re.compile(r"/sites/$"))

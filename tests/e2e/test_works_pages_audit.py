@@ -7,6 +7,7 @@ import re
 from django.utils import timezone
 
 from tests import factories
+from tests.e2e.menu import open_menu
 
 
 def test_creator_and_staff_pages_pass_an_accessibility_audit(
@@ -32,6 +33,7 @@ def test_creator_and_staff_pages_pass_an_accessibility_audit(
     audit(page)
     page.goto(live_server.url + f"/w/{novel.public_id}/")
     audit(page)
+    open_menu(page)  # "Sign out" is in the folded menu on a phone
     page.get_by_role("button", name=re.compile("sign out", re.I)).first.click()
 
     browser_sign_in(page, guild_staff)
