@@ -496,6 +496,8 @@ WORKS_UPLOADS_PER_HOUR = env_int("WORKS_UPLOADS_PER_HOUR", 200)  # per creator
 # (works/pending.py), at most WORKS_PENDING_UPLOADS_PER_CREATOR at a time (the oldest go first).
 WORKS_PENDING_UPLOAD_MAX_AGE = env_int("WORKS_PENDING_UPLOAD_MAX_AGE", 24 * 3600)
 WORKS_PENDING_UPLOADS_PER_CREATOR = env_int("WORKS_PENDING_UPLOADS_PER_CREATOR", 3)
+# "Register several works" (works/several.py): files one request may carry; more refuses the post.
+WORKS_SEVERAL_MAX_FILES = env_int("WORKS_SEVERAL_MAX_FILES", 20)
 WORKS_THUMBNAIL_SIZE = env_int("WORKS_THUMBNAIL_SIZE", 480)
 # A file still "processing" this long after upload is queued again by the beat sweep (its
 # broker message may have been lost): the database, not the broker, says what is left to do.

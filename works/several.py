@@ -8,7 +8,7 @@ the file's name (the creator edits it afterwards) and of the kind the creator ch
 default, the kind its file suggests (as the ZIP import does). Each file is one transaction: a
 refused file changes nothing and the others are still registered.
 
-Limits: at most ``max_files()`` files a request (20, or ``settings.WORKS_SEVERAL_MAX_FILES``;
+Limits: at most ``max_files()`` files a request (``WORKS_SEVERAL_MAX_FILES``, 20 unless set;
 more refuses the whole request, nothing registered); every file counts against the hourly upload
 allowance (``WORKS_UPLOADS_PER_HOUR``); the files together must fit what is left of the creator's
 storage; a file whose bytes the creator already registered (same SHA-256), or that repeats
@@ -34,7 +34,6 @@ TOO_MANY_FILES = (
     "Choose at most {cap} files at a time. Nothing was registered: send them in batches."
 )
 NO_FILES = "Choose one or more files to register."
-MAX_FILES = 20  # a request's files, unless settings.WORKS_SEVERAL_MAX_FILES says otherwise
 
 
 @dataclass
@@ -127,4 +126,4 @@ def works_register_files(
 
 
 def max_files() -> int:
-    return getattr(settings, "WORKS_SEVERAL_MAX_FILES", MAX_FILES)
+    return settings.WORKS_SEVERAL_MAX_FILES

@@ -218,3 +218,9 @@ def test_an_upload_from_the_progress_script_is_told_where_to_go(client, creator,
     assert response["X-Upload-Redirect"] == work.get_absolute_url()
     page = client.get(work.get_absolute_url())
     assert "“Harbour” is registered." in page.content.decode()
+
+
+def test_the_works_list_and_the_register_page_lead_to_several_files_at_once(client, creator):
+    client.force_login(creator)
+    for page in (reverse("works:list"), reverse("works:create")):
+        assert f'href="{URL}"' in client.get(page).content.decode(), page
