@@ -2,11 +2,13 @@
 from the page where it is acted on. A constant number of queries whatever the data: a creator's
 requests that wait on them in one query, each queue one aggregate.
 
-- A creator: their guild's questions, developers' recent answers, notices overdue, possible
-  conflicts with other creators' claims, findings in datasets to confirm.
+- A creator: their guild's questions, developers' "complied" answers they may still accept or
+  contest (the soonest deadline first), developers' other recent answers, notices overdue,
+  possible conflicts with other creators' claims, findings in datasets to confirm.
 - Guild staff (and administrators, for what is routed to them): membership claims, works'
-  claims, conflicts and removal requests waiting — the oldest first, with their age — and
-  removal notices overdue. Administrators also see deliveries that failed.
+  claims, conflicts, removal requests waiting and requests whose creator contests a developer's
+  "complied" — the oldest first, with their age — and removal notices overdue. Administrators
+  also see deliveries that failed.
 
 An AI developer's panel is ``notices.needs`` (``notices`` reads no other app)."""
 
@@ -17,6 +19,8 @@ from django.conf import settings
 from django.db.models import (
     CharField,
     Count,
+    F,
+    FilteredRelation,
     Min,
     OuterRef,
     Q,
@@ -27,6 +31,7 @@ from django.db.models.functions import Cast, Coalesce, Concat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
+from django.utils.timesince import timeuntil
 
 from accounts import selectors as account_selectors
 from accounts.models import User
@@ -34,7 +39,7 @@ from accounts.needs import Need, age_words
 from disclosures import creator as findings_selectors
 from notices.models import Delivery, Notice, NoticeAnswer
 from removals.access import moderated_requests
-from removals.models import RemovalEvent, RemovalRequest
+from removals.models import ComplianceContest, RemovalEvent, RemovalRequest
 from removals.stats import overdue_filter, overdue_notices
 from works import selectors as work_selectors
 from works.conflicts import conflict_queue
@@ -47,6 +52,9 @@ LIMIT = 5
 ANSWERS_DAYS_DEFAULT = 30
 
 Status = RemovalRequest.Status
+State = ComplianceContest.State
+# A request whose notices still stand: its developers' answers are awaited, accepted or contested.
+LIVE = [Status.APPROVED, Status.CONTESTED]
 
 
 def _plural(n: int, one: str, many: str | None = None) -> str:
@@ -67,10 +75,16 @@ def _requests_needing(user: User, now: datetime) -> list[RemovalRequest]:
 
     - ``asked_at``: when the reviewing staff asked the question it waits on (``needs_info``);
     - ``overdue_n``, ``overdue_due``: its notices past the deadline with no final answer
-      (``stats.overdue_filter``, approved requests only) and the earliest of those deadlines;
+      (``stats.overdue_filter``: first notices and follow-ups alike, on approved or contested
+      requests) and the earliest of those deadlines;
     - ``answer_at``, ``answer_kind``, ``answer_developer``, ``answers_n``: developers' answers
       within the days they have to contest one, on a request still open — the latest of them,
-      and how many."""
+      and how many. A "complied" with a contest window is left out: while the window is open it
+      is an item of its own, and once accepted, contested or replaced the creator has nothing
+      more to do with it;
+    - ``window_pk``, ``window_ends``, ``window_developer``: a developer's "complied" they may
+      still accept or contest (a window open on a live request). A request comes once per open
+      window (or once, with these empty, when it has none)."""
     days = getattr(settings, "REMOVALS_CONTEST_DAYS", ANSWERS_DAYS_DEFAULT)
     asked = (
         RemovalEvent.objects.filter(
@@ -86,7 +100,9 @@ def _requests_needing(user: User, now: datetime) -> list[RemovalRequest]:
         .values("topic")
     )
     answers = NoticeAnswer.objects.filter(
-        notice__topic=_topic_of_outer(), created_at__gte=now - timedelta(days=days)
+        notice__topic=_topic_of_outer(),
+        created_at__gte=now - timedelta(days=days),
+        compliance_contest__isnull=True,
     )
     latest = answers.order_by("-created_at", "-pk")
     answer_count = answers.order_by().values("notice__topic").annotate(n=Count("pk")).values("n")
@@ -94,6 +110,16 @@ def _requests_needing(user: User, now: datetime) -> list[RemovalRequest]:
     return list(
         RemovalRequest.objects.filter(creator=user)
         .annotate(
+            open_window=FilteredRelation(
+                "compliance_contests",
+                condition=Q(
+                    compliance_contests__state=State.OPEN,
+                    compliance_contests__window_ends_at__gt=now,
+                ),
+            ),
+            window_pk=F("open_window__pk"),
+            window_ends=F("open_window__window_ends_at"),
+            window_developer=F("open_window__developer__name"),
             asked_at=Subquery(asked),
             overdue_n=Coalesce(Subquery(overdue.annotate(n=Count("pk")).values("n")), Value(0)),
             overdue_due=Subquery(overdue.annotate(d=Min("answer_due_at")).values("d")),
@@ -104,11 +130,35 @@ def _requests_needing(user: User, now: datetime) -> list[RemovalRequest]:
         )
         .filter(
             Q(status=Status.NEEDS_INFO)
-            | Q(status=Status.APPROVED, overdue_n__gt=0)
+            | Q(status__in=LIVE, overdue_n__gt=0)
             | (~Q(status__in=settled) & Q(answers_n__gt=0))
+            | Q(status__in=LIVE, window_pk__isnull=False)
         )
         .only("pk", "title", "status")
-        .order_by("pk")
+        .order_by("pk", "window_ends", "window_pk")
+    )
+
+
+def _left(until: datetime, now: datetime) -> str:
+    """How long until ``until``, in its largest unit: "29 days", "less than a day"."""
+    if until - now < timedelta(days=1):
+        return "less than a day"
+    return timeuntil(until, now, depth=1)
+
+
+def _window_need(r: RemovalRequest, now: datetime) -> Need:
+    """A developer's "complied" the creator may still accept or contest, by its deadline."""
+    day = f"{timezone.localtime(r.window_ends):%-d %B %Y}"
+    return Need(
+        key="complied",
+        text=(
+            f"{r.window_developer} reported they complied with {_title(r.title, r.pk)} — "
+            f"accept or contest by {day}"
+        ),
+        url=reverse("removals:detail", args=[r.pk]) + f"#contest-{r.window_pk}",
+        when=f"{_left(r.window_ends, now)} left",
+        at=r.window_ends,
+        urgent=r.window_ends - now < timedelta(days=1),
     )
 
 
@@ -127,10 +177,18 @@ def _capped(needs: list[Need], key: str, one: str, many: str) -> list[Need]:
 
 
 def _request_needs(user: User, now: datetime) -> list[Need]:
-    """Their guild's questions (the oldest first), developers' answers (the newest first), and
-    requests with overdue notices (the longest overdue first): one item per request each."""
-    questions, answers, overdue = [], [], []
+    """Their guild's questions (the oldest first), developers' "complied" answers open to
+    contest (the soonest deadline first, one item per answer), developers' other answers (the
+    newest first), and requests with overdue notices (the longest overdue first): one item per
+    request each (one per answer for the first). One query."""
+    questions, windows, answers, overdue = [], [], [], []
+    seen = set()
     for r in _requests_needing(user, now):
+        if r.window_pk is not None and r.status in LIVE:
+            windows.append(_window_need(r, now))
+        if r.pk in seen:  # the same request again, for its next open window
+            continue
+        seen.add(r.pk)
         url = reverse("removals:detail", args=[r.pk])
         title = _title(r.title, r.pk)
         if r.status == Status.NEEDS_INFO:
@@ -155,7 +213,7 @@ def _request_needs(user: User, now: datetime) -> list[Need]:
                     at=r.answer_at,
                 )
             )
-        if r.status == Status.APPROVED and r.overdue_n:
+        if r.status in LIVE and r.overdue_n:
             overdue.append(
                 Need(
                     key="overdue",
@@ -171,10 +229,17 @@ def _request_needs(user: User, now: datetime) -> list[Need]:
                 )
             )
     questions.sort(key=lambda n: (n.at is not None, n.at or now))
+    windows.sort(key=lambda n: n.at)
     answers.sort(key=lambda n: n.at, reverse=True)
     overdue.sort(key=lambda n: n.at)
     return [
         *_capped(questions, "question", "question", "questions"),
+        *_capped(
+            windows,
+            "complied",
+            "answer to accept or contest",
+            "answers to accept or contest",
+        ),
         *_capped(answers, "answer", "request with answers", "requests with answers"),
         *_capped(
             overdue, "overdue", "request with overdue answers", "requests with overdue answers"
@@ -247,18 +312,42 @@ def _queue(qs, field: str) -> Queue:
     return Queue(found["n"], found["oldest"])
 
 
+def _removal_queues(moderated) -> tuple[Queue, Queue]:
+    """Requests to review (waiting since they were submitted) and contested ones (waiting since
+    the creator contested a developer's "complied", for staff to ask the developer again) —
+    both listed under "Waiting for a decision" in the staff's removal queue: one query."""
+    contested_at = Q(compliance_contests__state=State.CONTESTED)
+    found = (
+        moderated.filter(status__in=[*RemovalRequest.OPEN_FOR_REVIEW, Status.CONTESTED])
+        .order_by()
+        .aggregate(
+            n=Count("pk", distinct=True, filter=Q(status__in=RemovalRequest.OPEN_FOR_REVIEW)),
+            oldest=Min("submitted_at", filter=Q(status__in=RemovalRequest.OPEN_FOR_REVIEW)),
+            contested_n=Count("pk", distinct=True, filter=Q(status=Status.CONTESTED)),
+            contested_oldest=Min(
+                "compliance_contests__decided_at", filter=Q(status=Status.CONTESTED) & contested_at
+            ),
+        )
+    )
+    return (
+        Queue(found["n"], found["oldest"]),
+        Queue(found["contested_n"], found["contested_oldest"]),
+    )
+
+
 def staff_queues(user: User, now: datetime | None = None) -> dict[str, Queue]:
     """Every queue that waits on ``user`` (their guilds'; for a superuser also what is routed to
-    administrators): one aggregate query each, five in all."""
+    administrators): one aggregate query each (requests to review and contested ones together),
+    five in all."""
     now = now or timezone.now()
     moderated = moderated_requests(user)
+    to_review, contested = _removal_queues(moderated)
     return {
         "membership-claims": _queue(account_selectors.membership_queue(user), "claimed_at"),
         "work-claims": _queue(work_selectors.claim_queue(user), "claim_requested_at"),
         "conflicts": _queue(conflict_queue(user), "created_at"),
-        "removal-requests": _queue(
-            moderated.filter(status__in=RemovalRequest.OPEN_FOR_REVIEW), "submitted_at"
-        ),
+        "removal-requests": to_review,
+        "contested-requests": contested,
         "overdue-notices": _queue(overdue_notices(moderated, now), "answer_due_at"),
     }
 
@@ -289,6 +378,13 @@ QUEUE_WORDS = {
         "open",
     ),
     "removal-requests": ("removal request to review", None, "removals-staff:queue", "waiting"),
+    # Listed under "Waiting for a decision" too; each request's page has "Ask … again".
+    "contested-requests": (
+        "request whose creator contests a developer's “complied”",
+        "requests whose creator contests a developer's “complied”",
+        "removals-staff:queue",
+        "waiting",
+    ),
     "overdue-notices": (
         "removal notice overdue",
         "removal notices overdue",

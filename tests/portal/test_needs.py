@@ -12,7 +12,9 @@ from django.utils import timezone
 from accounts.models import GuildMembership
 from notices.models import Notice, NoticeAnswer
 from notices.services import answer_record
+from removals import contests
 from removals import services as removals
+from removals.models import ComplianceContest
 from tests import factories
 from tests.factories import PASSWORD
 from works import services as works_services
@@ -55,6 +57,35 @@ def _needs(client, user, url_name):
 
 def _keys(needs):
     return [n.key for n in needs]
+
+
+def _complied(notice, days_ago=0):
+    """The developer reports it complied ``days_ago``: the creator's window ends
+    REMOVALS_CONTEST_DAYS after that."""
+    answer, _ = answer_record(notice=notice, kind="complied", statement="Removed.", via="link")
+    contest = answer.compliance_contest
+    if days_ago:
+        ComplianceContest.objects.filter(pk=contest.pk).update(
+            window_ends_at=contest.window_ends_at - timedelta(days=days_ago)
+        )
+        contest.refresh_from_db()
+    return contest
+
+
+def _contested(creator, notice, days_ago=0):
+    """The developer reports it complied and the creator contests it ``days_ago``."""
+    contest = contests.compliance_contest(
+        actor=creator, contest=_complied(notice), reason="The model still quotes my book."
+    )
+    if days_ago:
+        ComplianceContest.objects.filter(pk=contest.pk).update(
+            decided_at=timezone.now() - timedelta(days=days_ago)
+        )
+    return contest
+
+
+def _day(value):
+    return f"{timezone.localtime(value):%-d %B %Y}"
 
 
 # --- A creator ---------------------------------------------------------------------------------
@@ -131,17 +162,128 @@ def test_a_closed_or_answered_request_needs_nothing(client, creator, guild_staff
     assert needs == [] and "Nothing needs you now." in page
 
 
+def test_a_creator_sees_each_complied_answer_open_to_contest_soonest_deadline_first(
+    client, creator, other_creator, guild_staff, settings
+):
+    settings.REMOVALS_CONTEST_DAYS = 30
+    labs, models, bots = (
+        _developer("Example AI Labs"),
+        _developer("Sample Models"),
+        _developer("Chat Bots"),
+    )
+    novels = _request(creator, "My novels", [labs, models, bots])
+    notices = {n.developer: n for n in removals.request_approve(actor=guild_staff, request=novels)}
+    later = _complied(notices[labs])  # window ends in 30 days
+    sooner = _complied(notices[models], days_ago=10)  # window ends in 20 days
+    answer_record(notice=notices[bots], kind="acknowledged", statement="Seen.", via="link")
+
+    needs, page = _needs(client, creator, "portal:dashboard")
+
+    # Each "complied" is its own item, the window that ends soonest first; the generic answers
+    # item now speaks only of the answer that asks nothing of them (the acknowledgement).
+    assert _keys(needs) == ["complied", "complied", "answer"]
+    first, second, answer = needs
+    assert first.text == (
+        "Sample Models reported they complied with “My novels” — accept or contest by "
+        f"{_day(sooner.window_ends_at)}"
+    )
+    assert first.url == reverse("removals:detail", args=[novels.pk]) + f"#contest-{sooner.pk}"
+    assert first.when == "2\xa0weeks left" and first.at == sooner.window_ends_at
+    assert second.text.startswith("Example AI Labs reported they complied with “My novels”")
+    assert second.url.endswith(f"#contest-{later.pk}")
+    assert answer.text == "Chat Bots answered “My novels”: acknowledged"
+    for need in needs:
+        assert f'href="{need.url}"' in page
+
+    # The link opens the request's page at that answer, with its Accept and Contest buttons.
+    detail = client.get(first.url.split("#")[0]).content.decode()
+    assert f'id="contest-{sooner.pk}"' in detail
+    assert "Accept Sample Models's answer" in detail and "Contest it" in detail
+
+    # Accepted, it needs them no more — and does not come back as a generic answer.
+    contests.compliance_accept(actor=creator, contest=sooner)
+    needs, _ = _needs(client, creator, "portal:dashboard")
+    assert _keys(needs) == ["complied", "answer"] and needs[0].url.endswith(f"#contest-{later.pk}")
+
+    # Nobody else sees them.
+    needs, page = _needs(client, other_creator, "portal:dashboard")
+    assert needs == [] and "Nothing needs you now." in page
+
+
+def test_a_complied_answer_whose_window_passed_or_was_contested_needs_nothing(
+    client, creator, guild_staff, settings
+):
+    settings.REMOVALS_CONTEST_DAYS = 30
+    labs, models = _developer("Example AI Labs"), _developer("Sample Models")
+    novels = _request(creator, "My novels", [labs, models])
+    notices = {n.developer: n for n in removals.request_approve(actor=guild_staff, request=novels)}
+    _complied(notices[labs], days_ago=31)  # the window ended yesterday (the sweep not yet run)
+    _contested(creator, notices[models])
+
+    needs, _ = _needs(client, creator, "portal:dashboard")
+
+    assert needs == []
+
+
+def test_overdue_notices_on_a_contested_request_count_for_the_creator_and_staff(
+    client, creator, guild_staff, other_guild_staff
+):
+    labs, models, bots = (
+        _developer("Example AI Labs"),
+        _developer("Sample Models"),
+        _developer("Chat Bots"),
+    )
+    novels = _request(creator, "My novels", [labs, models, bots])
+    notices = {n.developer: n for n in removals.request_approve(actor=guild_staff, request=novels)}
+    # Labs's "complied" was contested and Labs asked again; its follow-up is now past due.
+    follow_up = contests.compliance_ask_again(
+        actor=guild_staff, contest=_contested(creator, notices[labs])
+    )
+    Notice.objects.filter(pk=follow_up.pk).update(answer_due_at=timezone.now() - timedelta(days=4))
+    # Chat Bots never answered its first notice, due two days ago.
+    Notice.objects.filter(pk=notices[bots].pk).update(
+        answer_due_at=timezone.now() - timedelta(days=2)
+    )
+    # Sample Models's "complied" is contested now: the request is back with the staff.
+    _contested(creator, notices[models])
+    novels.refresh_from_db()
+    assert novels.status == "contested"
+
+    needs, _ = _needs(client, creator, "portal:dashboard")
+
+    assert _keys(needs) == ["overdue"]
+    assert needs[0].text == "2 developers did not answer “My novels” by the deadline"
+    assert needs[0].when == "overdue 4\xa0days" and needs[0].urgent
+    assert needs[0].url == reverse("removals:detail", args=[novels.pk])
+
+    needs, _ = _needs(client, guild_staff, "portal:staff-dashboard")
+    overdue = next(n for n in needs if n.key == "overdue-notices")
+    assert overdue.text == "2 removal notices overdue"
+    assert overdue.when == "oldest overdue 4\xa0days"
+    assert overdue.url == reverse("removals-staff:overdue")
+
+    needs, _ = _needs(client, other_guild_staff, "portal:staff-dashboard")
+    assert needs == []
+
+
 @pytest.mark.parametrize("many", [False, True])
 def test_the_creator_panel_costs_the_same_whatever_the_number_of_requests(
     client, creator, guild_staff, many, django_assert_max_num_queries
 ):
-    labs = _developer("Example AI Labs")
+    labs, models = _developer("Example AI Labs"), _developer("Sample Models")
     for n in range(12 if many else 1):
         asked = _request(creator, f"Asked {n}", [labs])
         removals.info_request(actor=guild_staff, request=asked, question="Which?")
         approved = _request(creator, f"Approved {n}", [labs])
         (notice,) = removals.request_approve(actor=guild_staff, request=approved)
         answer_record(notice=notice, kind="acknowledged", statement="Seen.", via="link")
+        # A "complied" open to contest, and a contested request whose follow-up is overdue.
+        complied = _request(creator, f"Complied {n}", [labs])
+        _complied(removals.request_approve(actor=guild_staff, request=complied)[0])
+        contested = _request(creator, f"Contested {n}", [labs, models])
+        first, second = removals.request_approve(actor=guild_staff, request=contested)
+        contests.compliance_ask_again(actor=guild_staff, contest=_contested(creator, first))
+        _contested(creator, second)
     Notice.objects.update(answer_due_at=timezone.now() - timedelta(days=2))
     client.force_login(creator)
 
@@ -150,15 +292,17 @@ def test_the_creator_panel_costs_the_same_whatever_the_number_of_requests(
         response = client.get(reverse("portal:dashboard"))
 
     needs = response.context["needs"]
-    if many:  # five of each, and one more item for the other seven
+    if many:  # five of each, and one more item for the rest
         assert _keys(needs).count("question") == 5 and _keys(needs).count("overdue") == 5
+        assert _keys(needs).count("complied") == 5
         assert [n.text for n in needs if n.key.endswith("-more")] == [
             "7 more questions",
+            "7 more answers to accept or contest",
             "7 more requests with answers",
-            "7 more requests with overdue answers",
+            "19 more requests with overdue answers",
         ]
-    else:
-        assert _keys(needs) == ["question", "answer", "overdue"]
+    else:  # the overdue ones: the approved request and the contested one
+        assert _keys(needs) == ["question", "complied", "answer", "overdue", "overdue"]
 
 
 # --- Guild staff and administrators --------------------------------------------------------------
@@ -188,19 +332,67 @@ def test_staff_see_their_guilds_queues_oldest_first_with_their_age(
     assert needs == [] and "Nothing needs you now." in page
 
 
+def test_staff_see_contested_requests_waiting_for_them_oldest_first_with_their_age(
+    client, guild_staff, other_guild_staff, creator
+):
+    labs = _developer("Example AI Labs")
+    novels = _request(creator, "My novels", [labs])
+    (notice,) = removals.request_approve(actor=guild_staff, request=novels)
+    _contested(creator, notice, days_ago=3)  # contested three days ago
+    _request(creator, "Please review", [labs])  # waiting today
+
+    needs, page = _needs(client, guild_staff, "portal:staff-dashboard")
+
+    assert _keys(needs) == ["contested-requests", "removal-requests"]
+    contested = needs[0]
+    assert contested.text == "1 request whose creator contests a developer's “complied”"
+    assert contested.when == "waiting 3\xa0days"
+    assert contested.url == reverse("removals-staff:queue")
+    assert needs[1].text == "1 removal request to review"
+    # The queue lists it, leading to the page where staff ask the developer again.
+    queue = client.get(contested.url).content.decode()
+    review_url = reverse("removals-staff:review", args=[novels.pk])
+    assert f'href="{review_url}"' in queue and "Contested" in queue
+    review = client.get(review_url).content.decode()
+    assert "Ask Example AI Labs again" in review
+
+    # Asked again, it waits on the developer, not on the staff.
+    contest = ComplianceContest.objects.get(request=novels)
+    contests.compliance_ask_again(actor=guild_staff, contest=contest)
+    needs, _ = _needs(client, guild_staff, "portal:staff-dashboard")
+    assert _keys(needs) == ["removal-requests"]
+
+    # Another guild's staff see none of it.
+    needs, _ = _needs(client, other_guild_staff, "portal:staff-dashboard")
+    assert needs == []
+
+
 @pytest.mark.parametrize("count", [1, 20])
 def test_the_staff_panel_costs_the_same_whatever_the_number_waiting(
     client, guild_staff, wggb, count, django_assert_max_num_queries
 ):
+    labs, models = _developer("Example AI Labs"), _developer("Sample Models")
     for _ in range(count):
         factories.MembershipFactory(guild=wggb)
+    for n in range(min(count, 3)):
+        # A contested request whose other developer's notice is overdue.
+        creator = factories.CreatorProfileFactory().user
+        factories.MembershipFactory(guild=wggb, user=creator, verified=True)
+        contested = _request(creator, f"Contested {n}", [labs, models])
+        first, second = removals.request_approve(actor=guild_staff, request=contested)
+        _contested(creator, first)
+        Notice.objects.filter(pk=second.pk).update(answer_due_at=timezone.now() - timedelta(days=1))
     client.force_login(guild_staff)
     with django_assert_max_num_queries(18):  # test_staff_dashboard.py's bound
         response = client.get(reverse("portal:staff-dashboard"))
+    texts = [n.text for n in response.context["needs"]]
+    assert f"{count} membership claim{'s' if count > 1 else ''} to decide" in texts
+    many = min(count, 3) > 1
     assert (
-        response.context["needs"][0].text
-        == f"{count} membership claim{'s' if count > 1 else ''} to decide"
+        f"{min(count, 3)} request{'s' if many else ''} whose creator contests a developer's "
+        "“complied”" in texts
     )
+    assert f"{min(count, 3)} removal notice{'s' if many else ''} overdue" in texts
 
 
 def test_an_administrator_sees_failed_deliveries_and_what_is_routed_to_them(client, superuser):
