@@ -68,3 +68,55 @@ def test_each_demo_role_lands_on_its_dashboard_and_every_need_opens_its_page(
             assert page.url.endswith(href), (email, key, page.url)
             assert heading in page.locator("h1").first.inner_text(), (email, key)
             audit(page)
+
+
+def test_a_creator_opens_a_complied_answer_from_needs_you_and_finds_accept_and_contest(
+    live_server, page, audit, fits, browser_sign_in, creator, guild_staff, settings
+):
+    """A developer reported it complied: the creator's panel says by when to accept or contest,
+    and the item opens the request's page at that answer, with its two buttons."""
+    from notices.services import answer_record
+    from removals import services as removals
+    from tests import factories
+
+    settings.NOTICES_WEBHOOK_KEY = "dGVzdC1vbmx5LXdlYmhvb2sta2V5LTMyLWJ5dGVzISE="
+    settings.REMOVALS_CONTEST_DAYS = 30
+    labs = factories.AIDeveloperFactory(name="Example AI Labs")
+    factories.DeveloperContactFactory(developer=labs)
+    request = removals.draft_create(actor=creator, creator=creator, title="My novels")
+    removals.draft_update(
+        actor=creator,
+        request=request,
+        works=[factories.WorkFactory(owner=creator)],
+        developers=[labs],
+        asks=["cease"],
+        where_used="https://dataset.example/books3",
+    )
+    removals.request_submit(actor=creator, request=request, good_faith=True, accurate=True)
+    (notice,) = removals.request_approve(actor=guild_staff, request=request)
+    answer, _ = answer_record(notice=notice, kind="complied", statement="Removed.", via="link")
+    contest = answer.compliance_contest
+
+    browser_sign_in(page, creator)
+    page.wait_for_url(live_server.url + "/dashboard/")
+    item = page.locator("section.needs li[data-need='complied']")
+    assert item.count() == 1
+    link = item.get_by_role("link")
+    assert re.match(
+        r"Example AI Labs reported they complied with “My novels” — "
+        r"accept or contest by \d+ \w+ \d{4}$",
+        link.inner_text(),
+    )
+    # The generic "answered" item does not repeat it.
+    assert page.locator("section.needs li[data-need='answer']").count() == 0
+    audit(page)
+    fits(page, 390)
+
+    link.click()
+    page.wait_for_url(re.compile(rf"/requests/{request.pk}/#contest-{contest.pk}$"))
+    answer_item = page.locator(f"#contest-{contest.pk}")
+    accept = answer_item.get_by_role("button", name="Accept Example AI Labs's answer")
+    contest_link = answer_item.get_by_role("link", name=re.compile("^Contest it"))
+    assert accept.is_visible() and contest_link.is_visible()
+    audit(page)
+    fits(page, 390)
