@@ -233,7 +233,7 @@ def _work_page(request, owner, work, mandate):
             "work": work,
             "form": form,
             "rows": rows,
-            "follow_header": f"Follow {whose} default",
+            "follow_header": "Follow my default" if mandate is None else "Their default",
             "credit": CreditPreference.objects.filter(owner=owner).first(),
             "credit_url": context["preferences_url"] + "#credit-heading",
             "whose": "their" if mandate is not None else "your",
