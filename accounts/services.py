@@ -38,7 +38,13 @@ def audit_record(
     reason: str = "",
 ) -> AuditEvent:
     """Append one audit row. Call it inside the transaction that makes the change."""
-    return AuditEvent.objects.create(
+    event = _audit_row(actor, action, obj, before, after, reason)
+    event.save(force_insert=True)
+    return event
+
+
+def _audit_row(actor, action, obj, before, after, reason) -> AuditEvent:
+    return AuditEvent(
         actor=actor,
         actor_label=actor.email if actor else "system",
         action=action,
@@ -62,20 +68,7 @@ def audit_record_many(
     same rows the one-at-a-time path writes — in one insert. Inside the transaction that makes
     the change (a bulk action on 2,000 works: ``works.bulk``)."""
     return AuditEvent.objects.bulk_create(
-        [
-            AuditEvent(
-                actor=actor,
-                actor_label=actor.email if actor else "system",
-                action=action,
-                object_type=obj._meta.label_lower,
-                object_id=str(obj.pk),
-                object_label=str(obj)[:300],
-                before=_jsonable(before) if before is not None else None,
-                after=_jsonable(after) if after is not None else None,
-                reason=reason,
-            )
-            for obj, before, after in rows
-        ]
+        [_audit_row(actor, action, obj, before, after, reason) for obj, before, after in rows]
     )
 
 
