@@ -163,9 +163,9 @@ def _statements(n: int, owners: int) -> list[tuple[str, str]]:
         (
             "creators",
             """INSERT INTO accounts_creatorprofile (display_name, credit_name, pseudonyms, isni,
-                website, bio, updated_at, user_id)
+                website, bio, pronouns, updated_at, user_id)
               SELECT 'Bench Creator ' || o, 'Bench Creator ' || o, '', '',
-                'https://creator' || o || '.example', '', now(), id
+                'https://creator' || o || '.example', '', '', now(), id
               FROM bench_owner""",
         ),
         (
