@@ -25,7 +25,10 @@ def test_uploaded_photo_shows_processing_then_its_thumbnail(
     page.get_by_label(re.compile("^kind", re.I)).select_option("photograph")
     page.get_by_label(re.compile("^file", re.I)).set_input_files(str(photo))
     page.get_by_role("button", name=re.compile("register", re.I)).click()
-    page.wait_for_url(re.compile("/works/[^/]+/$"))
+    # upload.js sends the form and then goes to the work's page: wait for that page, not for
+    # the form's own address (/works/new/ would match a bare "/works/<id>/").
+    page.wait_for_url(re.compile(r"/works/(?!new/)[^/]+/$"))
+    page.wait_for_load_state()
     audit(page)
 
     thumbnail = page.get_by_role("img", name=re.compile("thumbnail of lighthouse at dusk", re.I))
