@@ -54,7 +54,7 @@ def test_a_chosen_file_is_kept_and_the_summary_leads_to_the_field(
     assert page.evaluate(FOCUSED) == "id_title"
     page.keyboard.type("Tide Tables")
     page.get_by_role("button", name="Register the work").click()  # the file is not chosen again
-    page.wait_for_url(re.compile("/works/[^/]+/$"))
+    page.wait_for_url(re.compile(r"/works/(?!new/)[^/]+/$"))
     audit(page)
     assert page.get_by_text("tide-tables.pdf").first.is_visible()
     work = Work.objects.get()
@@ -83,7 +83,7 @@ def test_a_possible_duplicate_is_linked_and_can_be_registered_anyway(
     fits(page, 390)
     box.get_by_label(re.compile("^Register anyway")).check()
     box.get_by_role("button", name="Register the work").click()
-    page.wait_for_url(re.compile("/works/[^/]+/$"))
+    page.wait_for_url(re.compile(r"/works/(?!new/)[^/]+/$"))
     assert Work.objects.filter(title="Tidewater, paperback").exists()
     audit(page)
 
