@@ -6,19 +6,22 @@ wake-up or a failed send loses nothing and sends nothing twice.
 The worker tests run a real Celery worker and a real SMTP server; the minute is shortened to a
 few seconds (``REMOVALS_UPDATES_WINDOW`` in this process, where the updates are recorded)."""
 
+import os
+import signal
+import subprocess
+import sys
 import time
 
 import pytest
 from django.core import mail as django_mail
-from django.db import transaction
+from django.db import connection, transaction
 
-from accounts import mail
 from accounts.models import OutboundEmail
 from notices.models import Notice, NoticeAnswer
 from notices.services import answer_record
 from removals import services, updates
 from removals.models import CreatorUpdate
-from tests.services import wait_for
+from tests.services import ROOT, subprocess_database_env, wait_for
 
 WINDOW = 4.0
 
@@ -155,26 +158,85 @@ def test_an_update_waits_for_its_minute_then_the_sweep_sends_it_once(
     assert [m.subject for m in django_mail.outbox if creator.email in m.to] == [email.subject]
 
 
-def test_a_send_that_fails_before_its_commit_leaves_the_updates_to_send_again(
-    settings, make_request, guild_staff, creator, monkeypatch
+_SEND_IN_A_PROCESS = """
+import sys
+import django
+django.setup()
+from django.utils.dateparse import parse_datetime
+from removals import updates
+updates.updates_send(request_id=int(sys.argv[1]), now=parse_datetime(sys.argv[2]))
+"""
+
+
+def test_a_sender_killed_before_its_commit_leaves_the_updates_to_send_again(
+    transactional_db, settings, make_request, guild_staff, creator
 ):
+    """A real process sending the updates is killed with SIGKILL after it has written the email
+    into the outbox but before its transaction commits (it waits, there, for a row lock the test
+    holds on the updates): PostgreSQL rolls its transaction back, so the email is gone and the
+    updates are still pending; the next send mails them once."""
+    if connection.vendor != "postgresql":
+        pytest.skip("holds a row lock another process waits for: PostgreSQL's row locks")
     settings.REMOVALS_UPDATES_WINDOW = 60
     removal = make_request()
     services.info_request(actor=guild_staff, request=removal, question="Which edition?")
     update = CreatorUpdate.objects.get(request=removal)
 
-    real_queue = mail.queue_message
+    def waiting_backend():
+        with connection.cursor() as cursor:
+            # Inside a transaction PostgreSQL shows the same snapshot of pg_stat_activity until
+            # told to take a new one.
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'"
+            )
+            row = cursor.fetchone()
+        return row[0] if row else None
 
-    def dies(message):  # the email is written, then the worker dies before the commit
-        real_queue(message)
-        raise RuntimeError("worker killed")
+    with transaction.atomic():
+        list(CreatorUpdate.objects.select_for_update().filter(pk=update.pk))
+        sender = subprocess.Popen(
+            [sys.executable, "-c", _SEND_IN_A_PROCESS, str(removal.pk), update.due_at.isoformat()],
+            cwd=ROOT,
+            env={
+                **os.environ,
+                "DJANGO_SETTINGS_MODULE": "portal.settings",
+                "CELERY_TASK_ALWAYS_EAGER": "0",
+                **subprocess_database_env(),
+            },
+        )
+        try:
+            # It has locked the request, read the updates, queued the email and now waits to
+            # mark the updates sent.
+            backend = wait_for(
+                lambda: sender.poll() is not None or waiting_backend(),
+                timeout=60,
+                what="the sender",
+            )
+            assert sender.poll() is None, "the sender ended before it waited on the lock"
+            with connection.cursor() as cursor:
+                cursor.execute(  # it has inserted the email: it holds the outbox's insert lock
+                    "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                    "WHERE l.pid = %s AND c.relname = %s AND l.mode = 'RowExclusiveLock'",
+                    [backend, OutboundEmail._meta.db_table],
+                )
+                assert cursor.fetchone()[0] == 1
+            sender.send_signal(signal.SIGKILL)
+            sender.wait(timeout=30)
+        finally:
+            if sender.poll() is None:
+                sender.kill()
 
-    monkeypatch.setattr(updates.mail, "queue_message", dies)
-    with pytest.raises(RuntimeError):
-        updates.updates_send(request_id=removal.pk, now=update.due_at)
-    monkeypatch.undo()
+    def backend_gone():  # it gets the lock, finds its client gone and rolls back
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [backend])
+            return cursor.fetchone()[0] == 0
+
+    wait_for(backend_gone, timeout=30, what="the killed sender's backend to end")
     update.refresh_from_db()
     assert update.sent_at is None  # rolled back with the email: nothing lost, nothing sent
+    assert not OutboundEmail.objects.filter(to=creator.email).exists()
 
     updates.updates_send(request_id=removal.pk, now=update.due_at)
     updates.updates_send(request_id=removal.pk, now=update.due_at)
